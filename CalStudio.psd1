@@ -1,0 +1,32 @@
+@{
+    RootModule           = 'CalStudio.PowerShell.dll'
+    # build.ps1 replaces this with the version in Directory.Build.props, the one place it is kept.
+    ModuleVersion        = '{{ModuleVersion}}'
+    CompatiblePSEditions = @('Desktop', 'Core')
+    GUID                 = '6f0c3d8e-4b7a-4c1e-9a53-2d9e8f1b7c40'
+    Author               = 'CalStudio for PowerShell contributors'
+    CompanyName          = 'Community'
+    Copyright            = '(c) CalStudio for PowerShell contributors. MIT License.'
+    Description          = 'Send prompts to CalStudio AI apps from PowerShell: CSV batches at the API''s limits, in order, with retries, quota pacing, resumable journals and a SecureString key. Includes a local API emulator for offline dry runs.'
+    PowerShellVersion    = '5.1'
+    FormatsToProcess     = @('CalStudio.Format.ps1xml')
+    TypesToProcess       = @('CalStudio.Types.ps1xml')
+    CmdletsToExport      = @(
+        'Connect-CalStudio'
+        'Disconnect-CalStudio'
+        'Get-CalStudioConnection'
+        'Invoke-CalStudioPrompt'
+        'Get-CalStudioResponse'
+    )
+    FunctionsToExport    = @()
+    AliasesToExport      = @()
+    VariablesToExport    = @()
+    PrivateData          = @{
+        PSData = @{
+            Tags         = @('CalStudio', 'AI', 'LLM', 'API', 'Batch', 'CSV', 'PSEdition_Desktop', 'PSEdition_Core', 'Windows', 'Linux', 'MacOS')
+            ProjectUri   = 'https://github.com/calstudio-powershell/CalStudio'
+            LicenseUri   = 'https://github.com/calstudio-powershell/CalStudio/blob/main/LICENSE'
+            ReleaseNotes = 'First release: Connect/Disconnect/Get-CalStudioConnection, Invoke-CalStudioPrompt (concurrent, ordered, retries, pacing, journal), Get-CalStudioResponse, local emulator.'
+        }
+    }
+}

@@ -1,0 +1,143 @@
+<#
+.SYNOPSIS
+Builds the CalStudio module into out/CalStudio, and optionally tests it, runs the demo, benchmarks or packages it.
+
+.EXAMPLE
+dotnet tool restore && dotnet pwsh ./build.ps1 -Test
+.EXAMPLE
+dotnet tool restore && dotnet pwsh ./build.ps1 -Demo
+#>
+[CmdletBinding()]
+param(
+    [switch] $Test,
+    [switch] $Demo,
+    [switch] $Bench,
+    [switch] $Package,
+    [ValidateSet('Debug', 'Release')] [string] $Configuration = 'Release',
+    # Pester tests whose file name matches this run (default: all).
+    [string] $PesterFilter = '*',
+    # Runs only the benchmarks whose names match (default: all).
+    [string] $BenchFilter = '*'
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+$root = $PSScriptRoot
+$out = Join-Path $root 'out'
+$moduleOut = Join-Path $out 'CalStudio'
+$emulatorOut = Join-Path $out 'emulator'
+$env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'
+$env:DOTNET_NOLOGO = '1'
+
+function Invoke-Native([string] $what, [scriptblock] $command) {
+    & $command
+    if ($LASTEXITCODE -ne 0) { throw "$what failed (exit code $LASTEXITCODE)." }
+}
+
+function Get-ModuleVersion {
+    [xml] $props = Get-Content (Join-Path $root 'Directory.Build.props') -Raw
+    $props.Project.PropertyGroup.Version | Where-Object { $_ } | Select-Object -First 1
+}
+
+function Build-Module {
+    $version = Get-ModuleVersion
+    Write-Host "Building CalStudio $version ($Configuration)" -ForegroundColor Cyan
+    $publish = Join-Path $out 'obj/publish'
+    Invoke-Native 'dotnet publish (module)' { dotnet publish (Join-Path $root 'src/CalStudio.PowerShell') -c $Configuration -o $publish --nologo -v quiet }
+    Invoke-Native 'dotnet publish (emulator)' { dotnet publish (Join-Path $root 'src/CalStudio.Emulator') -c $Configuration -o $emulatorOut --nologo -v quiet }
+
+    # A clean module folder from an explicit list: nothing stray ships.
+    if (Test-Path $moduleOut) { Remove-Item $moduleOut -Recurse -Force }
+    $null = New-Item -ItemType Directory -Path (Join-Path $moduleOut 'en-US') -Force
+    Copy-Item (Join-Path $publish 'CalStudio.PowerShell.dll') $moduleOut
+    Copy-Item (Join-Path $root 'src/CalStudio.PowerShell/Formats/CalStudio.Format.ps1xml') $moduleOut
+    Copy-Item (Join-Path $root 'src/CalStudio.PowerShell/Formats/CalStudio.Types.ps1xml') $moduleOut
+    Copy-Item (Join-Path $root 'LICENSE') $moduleOut
+    # Help source is markdown per cmdlet (editable by hand); the MAML is generated, and the generator fails on missing help.
+    & (Join-Path $root 'src/CalStudio.PowerShell/help/Build-Help.ps1') -SourcePath (Join-Path $root 'src/CalStudio.PowerShell/help') -OutputPath (Join-Path $moduleOut 'en-US')
+    $manifest = (Get-Content (Join-Path $root 'CalStudio.psd1') -Raw).Replace('{{ModuleVersion}}', $version)
+    Set-Content -Path (Join-Path $moduleOut 'CalStudio.psd1') -Value $manifest -Encoding utf8
+
+    $expected = @('CalStudio.psd1', 'CalStudio.PowerShell.dll', 'CalStudio.Format.ps1xml', 'CalStudio.Types.ps1xml', 'LICENSE',
+                  'en-US/CalStudio.PowerShell.dll-Help.xml', 'en-US/about_CalStudio.help.txt')
+    $missing = @($expected | Where-Object { -not (Test-Path (Join-Path $moduleOut $_)) })
+    if (-not (Test-Path (Join-Path $emulatorOut 'CalStudio.Emulator.dll'))) { $missing += 'out/emulator/CalStudio.Emulator.dll' }
+    if ($missing) { throw "The build is incomplete; missing: $($missing -join ', ')" }
+    $null = Test-ModuleManifest (Join-Path $moduleOut 'CalStudio.psd1') -ErrorAction Stop
+    Write-Host "Module laid out in $moduleOut" -ForegroundColor Green
+}
+
+function Get-PesterPath {
+    $proj = Join-Path $root 'tests/Pester/PesterPackage.csproj'
+    Invoke-Native 'restoring Pester from NuGet' { dotnet restore $proj --nologo -v quiet }
+    [xml] $p = Get-Content $proj -Raw
+    $version = $p.Project.PropertyGroup.PesterVersion
+    $packages = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { Join-Path ([Environment]::GetFolderPath('UserProfile')) '.nuget/packages' }
+    $psd1 = Join-Path $packages "pester/$version/tools/Pester.psd1"
+    if (-not (Test-Path $psd1)) { throw "Pester $version was restored but $psd1 is missing." }
+    $psd1
+}
+
+function Invoke-XunitTests {
+    $results = Join-Path $out 'test-results'
+    $null = New-Item -ItemType Directory $results -Force
+    $trx = Join-Path $results 'xunit.trx'
+    if (Test-Path $trx) { Remove-Item $trx }
+    dotnet test (Join-Path $root 'tests/CalStudio.Tests') -c $Configuration --nologo --logger "trx;LogFileName=$trx" --logger 'console;verbosity=minimal' | Out-Host
+    if (-not (Test-Path $trx)) { return [pscustomobject]@{ Passed = 0; Failed = 1; Name = 'xunit (no results: build or run failed)' } }
+    [xml] $x = Get-Content $trx -Raw
+    $c = $x.TestRun.ResultSummary.Counters
+    [pscustomobject]@{ Passed = [int]$c.passed; Failed = [int]$c.failed + [int]$c.error + [int]$c.timeout + [int]$c.aborted; Name = 'xunit' }
+}
+
+function Invoke-PesterTests {
+    $pester = Get-PesterPath
+    $resultFile = Join-Path $out 'test-results/pester.json'
+    if (Test-Path $resultFile) { Remove-Item $resultFile }
+    # A fresh pwsh, so the built module is imported as a user would and the DLL is never loaded in the build's process.
+    $script = @"
+`$ErrorActionPreference = 'Stop'
+Import-Module '$pester' -Force
+`$c = New-PesterConfiguration
+`$c.Run.Path = '$(Join-Path $root 'tests/Pester')'
+`$c.Run.PassThru = `$true
+`$c.Filter.FullName = @()
+`$c.Output.Verbosity = 'Detailed'
+`$files = Get-ChildItem '$(Join-Path $root 'tests/Pester')' -Filter '$PesterFilter.Tests.ps1'
+`$c.Run.Path = @(`$files.FullName)
+`$r = Invoke-Pester -Configuration `$c
+@{ Passed = `$r.PassedCount; Failed = `$r.FailedCount + `$r.FailedBlocksCount + `$r.FailedContainersCount; Skipped = `$r.SkippedCount } | ConvertTo-Json | Set-Content '$resultFile'
+"@
+    $pwsh = (Get-Process -Id $PID).Path
+    $pwshArgs = if ($pwsh -match 'dotnet(\.exe)?$') { @('pwsh') } else { @() }
+    & $pwsh @pwshArgs -NoProfile -NonInteractive -Command $script | Out-Host
+    if (-not (Test-Path $resultFile)) { return [pscustomobject]@{ Passed = 0; Failed = 1; Name = 'Pester (no results)' } }
+    $r = Get-Content $resultFile -Raw | ConvertFrom-Json
+    [pscustomobject]@{ Passed = [int]$r.Passed; Failed = [int]$r.Failed; Name = 'Pester' }
+}
+
+Build-Module
+
+if ($Test) {
+    # Tests keep the shared quota state out of the user's profile.
+    $env:CALSTUDIO_STATE_DIR = Join-Path $out "test-state/$PID"
+    $suites = @(Invoke-XunitTests; Invoke-PesterTests)
+    foreach ($s in $suites) { Write-Host ("{0}: {1} passed, {2} failed" -f $s.Name, $s.Passed, $s.Failed) }
+    $passed = ($suites | Measure-Object Passed -Sum).Sum
+    $failed = ($suites | Measure-Object Failed -Sum).Sum
+    Write-Host "$passed passed, $failed failed"
+    if ($failed -gt 0 -or $passed -eq 0) { exit 1 }
+}
+
+if ($Demo) {
+    & (Join-Path $root 'samples/Demo.ps1') -ModulePath (Join-Path $moduleOut 'CalStudio.psd1')
+    if (-not $?) { exit 1 }
+}
+
+if ($Bench) {
+    & (Join-Path $root 'bench/Run-Benchmarks.ps1') -ModulePath (Join-Path $moduleOut 'CalStudio.psd1') -Filter $BenchFilter
+}
+
+if ($Package) {
+    & (Join-Path $root 'tools/Package.ps1') -ModulePath $moduleOut -OutputPath (Join-Path $out 'package')
+}

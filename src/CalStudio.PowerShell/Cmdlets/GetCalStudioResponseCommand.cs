@@ -1,0 +1,70 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using CalStudio.Client;
+using CalStudio.Journal;
+using CalStudio.Session;
+
+namespace CalStudio.Commands
+{
+    /// <summary>Get-CalStudioResponse: this session's responses (successes and failures), or a journal's, oldest first.</summary>
+    [Cmdlet(VerbsCommon.Get, "CalStudioResponse", DefaultParameterSetName = SessionSet)]
+    [OutputType(typeof(Response))]
+    public sealed class GetCalStudioResponseCommand : CalStudioCmdlet
+    {
+        private const string SessionSet = "Session";
+        private const string JournalSet = "Journal";
+
+        [Parameter]
+        [ArgumentCompleter(typeof(AppNameCompleter))]
+        public string AppName { get; set; }
+
+        [Parameter]
+        [ValidateRange(1, int.MaxValue)]
+        public int Last { get; set; }
+
+        [Parameter]
+        public SwitchParameter Failed { get; set; }
+
+        [Parameter]
+        public DateTime Since { get; set; }
+
+        [Parameter(Mandatory = true, ParameterSetName = JournalSet)]
+        [ValidateNotNullOrEmpty]
+        public string JournalPath { get; set; }
+
+        protected override void EndProcessing()
+        {
+            IEnumerable<Response> items = ParameterSetName == JournalSet ? ReadJournal() : History();
+            if (AppName != null) items = items.Where(r => string.Equals(r.AppName, AppName, StringComparison.OrdinalIgnoreCase));
+            if (Failed) items = items.Where(r => !r.Success);
+            if (MyInvocation.BoundParameters.ContainsKey(nameof(Since)))
+            {
+                var since = new DateTimeOffset(Since);
+                items = items.Where(r => r.CompletedAt >= since);
+            }
+            var list = items.ToList();
+            if (Last > 0 && list.Count > Last) list = list.GetRange(list.Count - Last, Last);
+            foreach (var response in list) WriteObject(response);
+        }
+
+        private IEnumerable<Response> History()
+        {
+            var session = SessionStore.Current;
+            return session == null ? Enumerable.Empty<Response>() : session.History.Snapshot();
+        }
+
+        private IEnumerable<Response> ReadJournal()
+        {
+            string path = GetUnresolvedProviderPathFromPSPath(JournalPath);
+            if (!System.IO.File.Exists(path))
+                Terminate(ErrorIds.JournalUnreadable, ErrorCategory.ObjectNotFound, "There is no journal at '" + path + "'.", JournalPath);
+            JournalContents contents = null;
+            try { contents = JournalFile.Read(path); }
+            catch (JournalException ex) { Terminate(ex.ErrorId, ErrorCategory.ReadError, ex.Message, JournalPath); }
+            foreach (var warning in contents.Warnings) WriteWarning(warning);
+            return contents.Entries;
+        }
+    }
+}

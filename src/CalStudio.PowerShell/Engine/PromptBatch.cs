@@ -1,0 +1,228 @@
+using System;
+using System.Diagnostics;
+using System.Threading;
+using System.Threading.Tasks;
+using CalStudio.Client;
+using CalStudio.Journal;
+using CalStudio.Session;
+
+namespace CalStudio.Engine
+{
+    /// <summary>What the cmdlet does with each finished row, always on the pipeline thread.</summary>
+    internal interface IBatchHost
+    {
+        void WriteAnswer(Response response, RowInput row);
+        void WriteRowError(Response failed, ApiOutcome outcome, RowInput row);
+        void WriteNote(string message);
+        void WriteProgress(BatchCounters counters, bool completed);
+    }
+
+    /// <summary>Running totals of a batch, for progress and the closing summary.</summary>
+    internal sealed class BatchCounters
+    {
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        public long Seen;
+        public long Succeeded;
+        public long Failed;
+        public long FromJournal;
+        public long Retries;
+        public long NotSent;
+        public long? Total;
+        public TimeSpan Elapsed => _clock.Elapsed;
+        public long Done => Succeeded + Failed;
+
+        public double PerMinute => Elapsed.TotalSeconds < 0.5 ? 0 : (Done - FromJournal) / Elapsed.TotalMinutes;
+
+        public string Summary() =>
+            string.Format(System.Globalization.CultureInfo.InvariantCulture,
+                "CalStudio batch: {0} succeeded ({1} from the journal), {2} failed, {3} retries, {4} not sent; {5:0.0} s elapsed, {6:0} prompts/min.",
+                Succeeded, FromJournal, Failed, Retries, NotSent, Elapsed.TotalSeconds, PerMinute);
+    }
+
+    /// <summary>The batch stopped as a whole: a rejected key, or the daily quota spent.</summary>
+    internal sealed class BatchHaltedException : Exception
+    {
+        public BatchHaltedException(ApiOutcome outcome, RowInput row) : base(outcome.ErrorMessage) { Outcome = outcome; Row = row; }
+        public ApiOutcome Outcome { get; }
+        public RowInput Row { get; }
+    }
+
+    /// <summary>
+    /// One invocation of Invoke-CalStudioPrompt: validates rows, answers from the journal what it already has,
+    /// sends the rest concurrently with retries, and hands every row back in input order.
+    /// </summary>
+    internal sealed class PromptBatch : IDisposable
+    {
+        private readonly CalStudioSession _session;
+        private readonly RetryingSender _sender;
+        private readonly SemaphoreSlim _inFlight;
+        private readonly OrderedWindow<RowOutcome> _window;
+        private readonly CancellationTokenSource _stop = new CancellationTokenSource();
+        private readonly JournalFile _journal;
+        private readonly IBatchHost _host;
+        private readonly Stopwatch _sinceProgress = Stopwatch.StartNew();
+
+        public PromptBatch(CalStudioSession session, RetrySettings retry, int throttleLimit, JournalFile journal, IBatchHost host)
+        {
+            _session = session;
+            _journal = journal;
+            _host = host;
+            _inFlight = new SemaphoreSlim(throttleLimit, throttleLimit);
+            _sender = new RetryingSender(session.Client, session.Key, retry, session.Pacer, _inFlight);
+            // Read-ahead: enough that a slow row does not starve the others, small enough to keep memory flat.
+            _window = new OrderedWindow<RowOutcome>(Math.Max(64, throttleLimit * 8), TimeSpan.FromMilliseconds(200));
+        }
+
+        public BatchCounters Counters { get; } = new BatchCounters();
+
+        /// <summary>Set once the daily quota is spent: later rows are counted, not sent.</summary>
+        public BatchHaltedException QuotaStop { get; private set; }
+
+        public CancellationToken StopToken => _stop.Token;
+
+        /// <summary>Queues one row; may block while the read-ahead window is full, writing finished rows meanwhile.</summary>
+        public void Add(RowInput row)
+        {
+            Counters.Seen++;
+            if (QuotaStop != null) { Counters.NotSent++; return; }
+            _window.Add(() => Start(row), Deliver, _host.WriteNote, Tick, _stop.Token);
+        }
+
+        /// <summary>Waits for and writes every remaining row; throws the quota stop at the end if there was one.</summary>
+        public void Complete()
+        {
+            _window.Pump(Deliver, _host.WriteNote, Tick, _stop.Token);
+            _host.WriteProgress(Counters, completed: true);
+            _host.WriteNote(Counters.Summary());
+            if (QuotaStop != null) throw QuotaStop;
+        }
+
+        /// <summary>Ctrl+C: cancels every request in flight, down to the socket.</summary>
+        public void Stop() => _stop.Cancel();
+
+        private Task<RowOutcome> Start(RowInput row)
+        {
+            var invalid = row.Validate();
+            if (invalid != null)
+                return Task.FromResult(new RowOutcome(row, invalid, attempts: 0, TimeSpan.Zero));
+            if (_journal != null && _journal.TryGetAnswered(row.RowKey, out Response earlier))
+                return Task.FromResult(new RowOutcome(row, earlier));
+            return SendAsync(row);
+        }
+
+        private async Task<RowOutcome> SendAsync(RowInput row)
+        {
+            var request = new PromptRequest(row.Prompt, row.AppName, row.FileUrl);
+            RowOutcome result;
+            try
+            {
+                var sent = await _sender.SendAsync(request, _stop.Token, note => _window.Note("Row " + (row.Index + 1) + ": " + note)).ConfigureAwait(false);
+                result = new RowOutcome(row, sent.Outcome, sent.Attempts, sent.Duration);
+            }
+            catch (OperationCanceledException)
+            {
+                return RowOutcome.Cancelled(row);
+            }
+            catch (Exception ex)
+            {
+                // A bug of ours must cost one row, not the batch or the process.
+                result = new RowOutcome(row, ApiOutcome.Failure(OutcomeKind.Permanent, ErrorIds.InvalidResponse, 0,
+                    "Unexpected " + ex.GetType().Name + " while sending: " + ex.Message), 1, TimeSpan.Zero);
+            }
+
+            // Journal as soon as the row is finished, not when it is written: an interrupted run keeps every answer it paid for.
+            if (_journal != null && result.IsFinal)
+                _journal.Append(result.Response);
+            return result;
+        }
+
+        private void Deliver(RowOutcome result)
+        {
+            if (result.IsCancelled) { Counters.NotSent++; return; }
+            var outcome = result.Outcome;
+            Counters.Retries += Math.Max(0, result.Response.Attempts - 1);
+
+            if (outcome != null && outcome.Kind == OutcomeKind.KeyRejected)
+            {
+                _stop.Cancel(); // every other row would fail the same way
+                throw new BatchHaltedException(outcome, result.Row);
+            }
+            if (outcome != null && outcome.Kind == OutcomeKind.QuotaExhausted)
+            {
+                Counters.NotSent++;
+                if (QuotaStop == null) QuotaStop = new BatchHaltedException(outcome, result.Row);
+                return;
+            }
+
+            if (result.Response.FromJournal) Counters.FromJournal++;
+            if (!result.Response.FromJournal) _session.History.Add(result.Response);
+            if (result.Response.Success)
+            {
+                Counters.Succeeded++;
+                _host.WriteAnswer(result.Response, result.Row);
+            }
+            else
+            {
+                Counters.Failed++;
+                _host.WriteRowError(result.Response, outcome, result.Row);
+            }
+            Tick();
+        }
+
+        private void Tick()
+        {
+            if (_sinceProgress.ElapsedMilliseconds < 250) return;
+            _sinceProgress.Restart();
+            _host.WriteProgress(Counters, completed: false);
+        }
+
+        public void Dispose()
+        {
+            _stop.Cancel();
+            _window.Dispose();
+            _stop.Dispose();
+        }
+    }
+
+    /// <summary>How one row ended: an answer, a failure, a journal hit, or cancelled before it finished.</summary>
+    internal sealed class RowOutcome
+    {
+        private RowOutcome(RowInput row) { Row = row; }
+
+        public RowOutcome(RowInput row, ApiOutcome outcome, int attempts, TimeSpan duration) : this(row)
+        {
+            Outcome = outcome;
+            Response = new Response
+            {
+                Prompt = row.Prompt,
+                AppName = row.AppName,
+                FileUrl = row.FileUrl,
+                Message = outcome.Message,
+                Success = outcome.IsSuccess,
+                StatusCode = outcome.StatusCode,
+                RequestId = outcome.RequestId,
+                Attempts = attempts,
+                Duration = duration,
+                CompletedAt = DateTimeOffset.Now,
+                ErrorId = outcome.ErrorId,
+                ErrorMessage = outcome.ErrorMessage,
+                RowKey = row.RowKey,
+            };
+        }
+
+        public RowOutcome(RowInput row, Response fromJournal) : this(row)
+        {
+            Response = fromJournal.Clone();
+        }
+
+        public static RowOutcome Cancelled(RowInput row) => new RowOutcome(row) { IsCancelled = true };
+
+        public RowInput Row { get; }
+        public ApiOutcome Outcome { get; }
+        public Response Response { get; }
+        public bool IsCancelled { get; private set; }
+
+        /// <summary>Finished for good: a success or a failure that a rerun would not change by waiting.</summary>
+        public bool IsFinal => !IsCancelled && Outcome != null && Outcome.Kind != OutcomeKind.QuotaExhausted && Outcome.Kind != OutcomeKind.KeyRejected;
+    }
+}

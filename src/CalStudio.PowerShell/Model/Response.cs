@@ -1,0 +1,60 @@
+using System;
+
+namespace CalStudio
+{
+    /// <summary>
+    /// One answered (or failed) prompt. Emitted by Invoke-CalStudioPrompt for each answer, kept in the session
+    /// history and the journal. Holds nothing secret.
+    /// </summary>
+    public sealed class Response
+    {
+        public string Prompt { get; set; }
+        public string AppName { get; set; }
+        public string FileUrl { get; set; }
+        public string Message { get; set; }
+        public bool Success { get; set; }
+        public int StatusCode { get; set; }
+        public string RequestId { get; set; }
+        public int Attempts { get; set; }
+        public TimeSpan Duration { get; set; }
+        public DateTimeOffset CompletedAt { get; set; }
+
+        /// <summary>The ErrorId of a failed row (as in its error record); null for a success.</summary>
+        public string ErrorId { get; set; }
+        public string ErrorMessage { get; set; }
+
+        /// <summary>True when the answer was read from a journal of an earlier run instead of being sent again.</summary>
+        public bool FromJournal { get; set; }
+
+        /// <summary>The row's key in a journal: the -KeyProperty value, or a hash of AppName, Prompt and FileUrl.</summary>
+        public string RowKey { get; set; }
+
+        /// <summary>A copy, so each emitted object carries its own note properties (PowerShell keys them by the base object).</summary>
+        internal Response Clone() => (Response)MemberwiseClone();
+
+        public override string ToString() => Success ? Message ?? string.Empty : "[" + ErrorId + "] " + ErrorMessage;
+    }
+
+    /// <summary>What Get-CalStudioConnection shows. Never the key: only its last characters.</summary>
+    public sealed class Connection
+    {
+        public Uri BaseUri { get; set; }
+        public string AppName { get; set; }
+        public string KeyHint { get; set; }
+        public int TimeoutSec { get; set; }
+        public int MaxRetries { get; set; }
+        public int ThrottleLimit { get; set; }
+        public DateTimeOffset ConnectedAt { get; set; }
+        public Uri Proxy { get; set; }
+
+        // Quota, from the last answer's X-RateLimit-* headers and the local counters.
+        public int? RequestsPerMinute { get; set; }
+        public int? RequestsPerDay { get; set; }
+        public int? RateLimit { get; set; }
+        public int? RateLimitRemaining { get; set; }
+        public DateTimeOffset? RateLimitReset { get; set; }
+        public int RequestsToday { get; set; }
+
+        public override string ToString() => BaseUri + " app '" + AppName + "' key " + KeyHint;
+    }
+}
