@@ -63,3 +63,22 @@ function Reset-CalStudioEmulator {
 }
 
 Export-ModuleMember -Function Start-CalStudioEmulator, Stop-CalStudioEmulator, Get-CalStudioEmulatorStats, Get-CalStudioEmulatorRequests, Reset-CalStudioEmulator
+
+function Start-PwshProcess {
+    <#
+    .SYNOPSIS
+    Runs a script in a separate pwsh process (as a second scheduled task would), returning the Process with its output redirected.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory)][string] $Script, [hashtable] $Environment = @{})
+    $self = (Get-Process -Id $PID).Path
+    $psi = [System.Diagnostics.ProcessStartInfo]::new($self)
+    if ($self -match 'dotnet(\.exe)?$') { $psi.ArgumentList.Add('pwsh') }
+    foreach ($a in '-NoProfile', '-NonInteractive', '-Command', $Script) { $psi.ArgumentList.Add($a) }
+    foreach ($k in $Environment.Keys) { $psi.Environment[$k] = [string]$Environment[$k] }
+    $psi.RedirectStandardOutput = $true
+    $psi.RedirectStandardError = $true
+    $psi.UseShellExecute = $false
+    [System.Diagnostics.Process]::Start($psi)
+}
+Export-ModuleMember -Function Start-PwshProcess

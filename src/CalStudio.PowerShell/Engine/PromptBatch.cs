@@ -61,6 +61,8 @@ namespace CalStudio.Engine
         private readonly JournalFile _journal;
         private readonly IBatchHost _host;
         private readonly Stopwatch _sinceProgress = Stopwatch.StartNew();
+        // Set by the worker that first meets the spent quota, so queued rows are not spent on certain refusals.
+        private volatile ApiOutcome _quotaSpent;
 
         public PromptBatch(CalStudioSession session, RetrySettings retry, int throttleLimit, JournalFile journal, IBatchHost host)
         {
@@ -68,7 +70,7 @@ namespace CalStudio.Engine
             _journal = journal;
             _host = host;
             _inFlight = new SemaphoreSlim(throttleLimit, throttleLimit);
-            _sender = new RetryingSender(session.Client, session.Key, retry, session.Pacer, _inFlight);
+            _sender = new RetryingSender(session.Client, session.Key, retry, session.Pacer, _inFlight, () => _quotaSpent);
             // Read-ahead: enough that a slow row does not starve the others, small enough to keep memory flat.
             _window = new OrderedWindow<RowOutcome>(Math.Max(64, throttleLimit * 8), TimeSpan.FromMilliseconds(200));
         }
@@ -84,7 +86,7 @@ namespace CalStudio.Engine
         public void Add(RowInput row)
         {
             Counters.Seen++;
-            if (QuotaStop != null) { Counters.NotSent++; return; }
+            if (QuotaStop != null || _quotaSpent != null) { Counters.NotSent++; return; }
             _window.Add(() => Start(row), Deliver, _host.WriteNote, Tick, _stop.Token);
         }
 
@@ -130,6 +132,9 @@ namespace CalStudio.Engine
                     "Unexpected " + ex.GetType().Name + " while sending: " + ex.Message), 1, TimeSpan.Zero);
             }
 
+            if (result.Outcome.Kind == OutcomeKind.QuotaExhausted && _quotaSpent == null)
+                _quotaSpent = ApiOutcome.Failure(OutcomeKind.QuotaExhausted, ErrorIds.DailyQuotaExhausted, 0, "Not sent: the daily quota is spent.");
+
             // Journal as soon as the row is finished, not when it is written: an interrupted run keeps every answer it paid for.
             if (_journal != null && result.IsFinal)
                 _journal.Append(result.Response);
@@ -150,7 +155,9 @@ namespace CalStudio.Engine
             if (outcome != null && outcome.Kind == OutcomeKind.QuotaExhausted)
             {
                 Counters.NotSent++;
-                if (QuotaStop == null) QuotaStop = new BatchHaltedException(outcome, result.Row);
+                // The first refusal the API explained (not our own "not sent" marker) is the one to report.
+                if (QuotaStop == null || (QuotaStop.Outcome.StatusCode == 0 && outcome.StatusCode != 0))
+                    QuotaStop = new BatchHaltedException(outcome, result.Row);
                 return;
             }
 

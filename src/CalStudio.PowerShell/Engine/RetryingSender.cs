@@ -48,9 +48,13 @@ namespace CalStudio.Engine
         private readonly RetrySettings _settings;
         private readonly RequestPacer _pacer;
         private readonly SemaphoreSlim _inFlight;
+        private readonly Func<ApiOutcome> _refuseNewAttempts;
 
-        public RetryingSender(CalStudioClient client, ApiKey key, RetrySettings settings, RequestPacer pacer, SemaphoreSlim inFlight)
+        /// <param name="refuseNewAttempts">Asked right before each attempt: a non-null outcome (the quota is spent) ends the prompt unsent.</param>
+        public RetryingSender(CalStudioClient client, ApiKey key, RetrySettings settings, RequestPacer pacer, SemaphoreSlim inFlight,
+                              Func<ApiOutcome> refuseNewAttempts = null)
         {
+            _refuseNewAttempts = refuseNewAttempts ?? (() => null);
             _client = client;
             _key = key;
             _settings = settings;
@@ -68,7 +72,13 @@ namespace CalStudio.Engine
                 if (outcome != null)
                     return new SendResult { Outcome = outcome, Attempts = attempt - 1, Duration = clock.Elapsed };
                 await _inFlight.WaitAsync(cancel).ConfigureAwait(false);
-                try { outcome = await _client.SendAsync(request, _key, _settings.Timeout, cancel).ConfigureAwait(false); }
+                try
+                {
+                    outcome = _refuseNewAttempts();
+                    if (outcome != null)
+                        return new SendResult { Outcome = outcome, Attempts = attempt - 1, Duration = clock.Elapsed };
+                    outcome = await _client.SendAsync(request, _key, _settings.Timeout, cancel).ConfigureAwait(false);
+                }
                 finally { _inFlight.Release(); }
                 _pacer.Observe(outcome);
 
