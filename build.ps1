@@ -78,6 +78,14 @@ function Get-PesterPath {
     $psd1
 }
 
+# The running PowerShell, as a command line: under `dotnet pwsh` that is dotnet with the tool's pwsh.dll.
+function Get-PwshCommand {
+    $self = (Get-Process -Id $PID).Path
+    $dll = Join-Path $PSHOME 'pwsh.dll'
+    if ($self -match 'dotnet(\.exe)?$' -and (Test-Path $dll)) { return $self, @($dll) }
+    return $self, @()
+}
+
 function Invoke-XunitTests {
     $results = Join-Path $out 'test-results'
     $null = New-Item -ItemType Directory $results -Force
@@ -108,8 +116,7 @@ Import-Module '$pester' -Force
 `$r = Invoke-Pester -Configuration `$c
 @{ Passed = `$r.PassedCount; Failed = `$r.FailedCount + `$r.FailedBlocksCount + `$r.FailedContainersCount; Skipped = `$r.SkippedCount } | ConvertTo-Json | Set-Content '$resultFile'
 "@
-    $pwsh = (Get-Process -Id $PID).Path
-    $pwshArgs = if ($pwsh -match 'dotnet(\.exe)?$') { @('pwsh') } else { @() }
+    $pwsh, $pwshArgs = Get-PwshCommand
     & $pwsh @pwshArgs -NoProfile -NonInteractive -Command $script | Out-Host
     if (-not (Test-Path $resultFile)) { return [pscustomobject]@{ Passed = 0; Failed = 1; Name = 'Pester (no results)' } }
     $r = Get-Content $resultFile -Raw | ConvertFrom-Json

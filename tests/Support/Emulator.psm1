@@ -73,7 +73,7 @@ function Start-PwshProcess {
     param([Parameter(Mandatory)][string] $Script, [hashtable] $Environment = @{})
     $self = (Get-Process -Id $PID).Path
     $psi = [System.Diagnostics.ProcessStartInfo]::new($self)
-    if ($self -match 'dotnet(\.exe)?$') { $psi.ArgumentList.Add('pwsh') }
+    if ($self -match 'dotnet(\.exe)?$') { $psi.ArgumentList.Add((Join-Path $PSHOME 'pwsh.dll')) }
     foreach ($a in '-NoProfile', '-NonInteractive', '-Command', $Script) { $psi.ArgumentList.Add($a) }
     foreach ($k in $Environment.Keys) { $psi.Environment[$k] = [string]$Environment[$k] }
     $psi.RedirectStandardOutput = $true

@@ -68,13 +68,13 @@ namespace CalStudio.Engine
             var clock = Stopwatch.StartNew();
             for (int attempt = 1; ; attempt++)
             {
-                ApiOutcome outcome = await _pacer.WaitTurnAsync(cancel).ConfigureAwait(false);
-                if (outcome != null)
-                    return new SendResult { Outcome = outcome, Attempts = attempt - 1, Duration = clock.Elapsed };
+                ApiOutcome outcome;
+                // The pacer's turn is taken inside the in-flight gate: a turn reserved while queued behind the gate
+                // would go stale, and stale turns released together are a burst.
                 await _inFlight.WaitAsync(cancel).ConfigureAwait(false);
                 try
                 {
-                    outcome = _refuseNewAttempts();
+                    outcome = _refuseNewAttempts() ?? await _pacer.WaitTurnAsync(cancel).ConfigureAwait(false);
                     if (outcome != null)
                         return new SendResult { Outcome = outcome, Attempts = attempt - 1, Duration = clock.Elapsed };
                     outcome = await _client.SendAsync(request, _key, _settings.Timeout, cancel).ConfigureAwait(false);

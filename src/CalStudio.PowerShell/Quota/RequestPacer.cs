@@ -28,6 +28,8 @@ namespace CalStudio.Quota
     internal sealed class RequestPacer
     {
         private static readonly TimeSpan WindowMargin = TimeSpan.FromMilliseconds(100);
+        // Headers whose reset is further away than this describe a daily quota, which stops a batch instead of pacing it.
+        private static readonly TimeSpan LongestWindow = TimeSpan.FromMinutes(5);
         private readonly int? _perMinute;
         private readonly int? _perDay;
         private readonly SharedBudget _budget;
@@ -119,6 +121,7 @@ namespace CalStudio.Quota
             if (outcome == null) return;
             var limits = outcome.RateLimit;
             bool rateLimited = outcome.StatusCode == 429 && outcome.Kind == OutcomeKind.Transient;
+            if (outcome.Kind == OutcomeKind.QuotaExhausted) return;
             if (limits?.Remaining == null && !rateLimited) return;
             _limitsSeen = true;
             _budget.Update(s =>
@@ -127,6 +130,7 @@ namespace CalStudio.Quota
                 if (limits?.Remaining != null && limits.Reset.HasValue)
                 {
                     long reset = limits.Reset.Value.UtcTicks;
+                    if (reset - now > LongestWindow.Ticks) return false;
                     if (reset != s.WindowReset && reset > now)
                     {
                         s.WindowReset = reset;
