@@ -21,6 +21,28 @@ Describe 'Concurrent batches' {
         $out.Prompt | Should -Be $prompts
     }
 
+    It 'writes rows as soon as they and the rows before them are done, not at the end' {
+        # Row 6 takes 3 s; rows 1-5 must reach the next command while it is still in flight.
+        $prompts = @(1..5 | ForEach-Object { "early $_" }) + 'emu:sleep:3000 late' + @(7..8 | ForEach-Object { "after $_" })
+        $seen = [System.Collections.Generic.List[object]]::new()
+        $prompts | Invoke-CalStudioPrompt -ThrottleLimit 8 | ForEach-Object {
+            if ($_.Prompt -eq 'early 1') { $seen.Add((Get-CalStudioEmulatorStats $emu -NoPrompts).inFlight) }
+            $_
+        } | Out-Null
+        $seen[0] | Should -BeGreaterOrEqual 1
+    }
+
+    It 'lets a slow row hold back output, not the requests after it' {
+        $prompts = @('emu:sleep:2000 slow first') + @(2..20 | ForEach-Object { "quick $_" })
+        $arrivedWhenFirstCameOut = $null
+        $out = $prompts | Invoke-CalStudioPrompt -ThrottleLimit 8 | ForEach-Object {
+            if ($null -eq $arrivedWhenFirstCameOut) { $arrivedWhenFirstCameOut = (Get-CalStudioEmulatorStats $emu -NoPrompts).requests }
+            $_
+        }
+        $arrivedWhenFirstCameOut | Should -Be 20
+        $out.Prompt | Should -Be $prompts
+    }
+
     It 'keeps at most -ThrottleLimit requests in flight, and reaches it' {
         $null = 1..96 | ForEach-Object { "inflight $_" } | Invoke-CalStudioPrompt -ThrottleLimit 12
         $stats = Get-CalStudioEmulatorStats $emu -NoPrompts
