@@ -106,7 +106,7 @@ namespace CalStudio.Engine
         {
             var invalid = row.Validate();
             if (invalid != null)
-                return Task.FromResult(new RowOutcome(row, invalid, attempts: 0, TimeSpan.Zero));
+                return Task.FromResult(new RowOutcome(row, KeyOf(row), invalid, attempts: 0, TimeSpan.Zero));
             if (_journal != null && _journal.TryGetAnswered(row.RowKey, out Response earlier))
                 return Task.FromResult(new RowOutcome(row, earlier));
             return SendAsync(row);
@@ -119,7 +119,7 @@ namespace CalStudio.Engine
             try
             {
                 var sent = await _sender.SendAsync(request, _stop.Token, note => _window.Note("Row " + (row.Index + 1) + ": " + note)).ConfigureAwait(false);
-                result = new RowOutcome(row, sent.Outcome, sent.Attempts, sent.Duration);
+                result = new RowOutcome(row, KeyOf(row), sent.Outcome, sent.Attempts, sent.Duration);
             }
             catch (OperationCanceledException)
             {
@@ -128,7 +128,7 @@ namespace CalStudio.Engine
             catch (Exception ex)
             {
                 // A bug of ours must cost one row, not the batch or the process.
-                result = new RowOutcome(row, ApiOutcome.Failure(OutcomeKind.Permanent, ErrorIds.InvalidResponse, 0,
+                result = new RowOutcome(row, KeyOf(row), ApiOutcome.Failure(OutcomeKind.Permanent, ErrorIds.InvalidResponse, 0,
                     "Unexpected " + ex.GetType().Name + " while sending: " + ex.Message), 1, TimeSpan.Zero);
             }
 
@@ -140,6 +140,9 @@ namespace CalStudio.Engine
                 _journal.Append(result.Response);
             return result;
         }
+
+        /// <summary>The journal key; hashing is skipped when there is no journal and no key column.</summary>
+        private string KeyOf(RowInput row) => _journal != null ? row.RowKey : row.KeyValue;
 
         private void Deliver(RowOutcome result)
         {
@@ -196,7 +199,7 @@ namespace CalStudio.Engine
     {
         private RowOutcome(RowInput row) { Row = row; }
 
-        public RowOutcome(RowInput row, ApiOutcome outcome, int attempts, TimeSpan duration) : this(row)
+        public RowOutcome(RowInput row, string rowKey, ApiOutcome outcome, int attempts, TimeSpan duration) : this(row)
         {
             Outcome = outcome;
             Response = new Response
@@ -213,7 +216,7 @@ namespace CalStudio.Engine
                 CompletedAt = DateTimeOffset.Now,
                 ErrorId = outcome.ErrorId,
                 ErrorMessage = outcome.ErrorMessage,
-                RowKey = row.RowKey,
+                RowKey = rowKey,
             };
         }
 

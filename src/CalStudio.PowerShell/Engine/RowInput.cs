@@ -17,7 +17,10 @@ namespace CalStudio.Engine
         /// <summary>The -KeyProperty column's value, when one was named.</summary>
         public string KeyValue { get; set; }
 
-        public string RowKey => KeyValue ?? HashKey(AppName, Prompt, FileUrl);
+        private string _rowKey;
+
+        /// <summary>The journal key: "key:" and the -KeyProperty value, else a hash of AppName, Prompt and FileUrl (computed once).</summary>
+        public string RowKey => _rowKey ?? (_rowKey = KeyValue ?? HashKey(AppName, Prompt, FileUrl));
 
         /// <summary>A stable key for rows with no key column: SHA-256 of the three fields, length-prefixed so fields cannot run together.</summary>
         public static string HashKey(string appName, string prompt, string fileUrl)
