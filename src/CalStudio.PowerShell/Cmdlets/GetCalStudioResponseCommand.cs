@@ -15,6 +15,7 @@ namespace CalStudio.Commands
     {
         private const string SessionSet = "Session";
         private const string JournalSet = "Journal";
+        public const string HistoryTypeName = "CalStudio.Response#History";
 
         [Parameter]
         [ArgumentCompleter(typeof(AppNameCompleter))]
@@ -46,7 +47,13 @@ namespace CalStudio.Commands
             }
             var list = items.ToList();
             if (Last > 0 && list.Count > Last) list = list.GetRange(list.Count - Last, Last);
-            foreach (var response in list) WriteObject(response);
+            foreach (var response in list)
+            {
+                // Its own view name: a history table shows when and how each row ended, the answer table does not.
+                var item = new PSObject(response);
+                item.TypeNames.Insert(0, HistoryTypeName);
+                WriteObject(item);
+            }
         }
 
         private IEnumerable<Response> History()
