@@ -152,7 +152,7 @@ namespace CalStudio.Client
             {
                 if (inner is AuthenticationException)
                     return ApiOutcome.Failure(OutcomeKind.Permanent, ErrorIds.TlsFailure, 0,
-                        "The TLS connection to the API failed; the server's certificate was not trusted: " + AllMessages(ex));
+                        "The TLS connection to the API failed; the server's certificate was refused: " + AllMessages(ex));
             }
             return ApiOutcome.Failure(OutcomeKind.Transient, ErrorIds.ConnectionFailed, 0,
                 "The connection to the API failed: " + AllMessages(ex));

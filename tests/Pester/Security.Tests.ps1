@@ -1,0 +1,568 @@
+# The security promises of SECURITY.md: the key never leaks, certificate validation is always on,
+# redirects are not followed, a proxy is honoured, the User-Agent names the module, and bad input is refused before sending.
+BeforeAll {
+    $script:ModulePath = (Resolve-Path (Join-Path $PSScriptRoot '../../out/CalStudio/CalStudio.psd1')).Path
+    Import-Module $ModulePath -Force
+    Import-Module (Join-Path $PSScriptRoot '../Support/Emulator.psm1') -Force
+    $script:Fq = { param($id) "$id,CalStudio.Commands.InvokeCalStudioPromptCommand" }
+    $script:ModuleVersion = (Import-PowerShellDataFile $ModulePath).ModuleVersion
+    $script:StateDir = if ($env:CALSTUDIO_STATE_DIR) { $env:CALSTUDIO_STATE_DIR } else { Join-Path $TestDrive 'state' }
+
+    function New-SecretKey([string] $Kind = 'SECRET') { "cs_live_${Kind}_$([guid]::NewGuid().ToString('N'))" }
+
+    # Emulator probes that also work against the https emulator with its throwaway certificate (the test's own calls,
+    # not the module's, skip the check), and that unroll the JSON array (Invoke-RestMethod emits [] as one object).
+    function EmuUri($Emulator, [string] $Path) { "$($Emulator.Uri.AbsoluteUri.TrimEnd('/'))/_emulator/$Path" }
+    function Get-EmuRequests($Emulator, [int] $Last = 200) {
+        @(Invoke-RestMethod -Uri (EmuUri $Emulator "requests?last=$Last") -NoProxy -SkipCertificateCheck | ForEach-Object { $_ })
+    }
+    function Get-EmuRequestCount($Emulator) { (Invoke-RestMethod -Uri (EmuUri $Emulator 'stats?prompts=false') -NoProxy -SkipCertificateCheck).requests }
+    function Reset-Emu($Emulator) { $null = Invoke-RestMethod -Method Post -Uri (EmuUri $Emulator 'reset') -NoProxy -SkipCertificateCheck }
+
+    # Runs a script in a child pwsh and returns its exit code, stdout and stderr (read together: no pipe deadlock).
+    function Invoke-Child([string] $Script, [hashtable] $Environment, [int] $TimeoutSec = 120) {
+        $p = Start-PwshProcess -Script $Script -Environment $Environment
+        $stdout = $p.StandardOutput.ReadToEndAsync()
+        $stderr = $p.StandardError.ReadToEndAsync()
+        if (-not $p.WaitForExit($TimeoutSec * 1000)) { $p.Kill($true); throw "The child pwsh did not finish within $TimeoutSec s." }
+        $p.WaitForExit()
+        [pscustomobject]@{ ExitCode = $p.ExitCode; Stdout = $stdout.Result; Stderr = $stderr.Result }
+    }
+
+    # A throwaway CA and a server certificate for localhost and 127.0.0.1 signed by it: a pfx for the emulator, a PEM of the CA.
+    function New-TestPki([string] $Dir, [string[]] $DnsNames = @('localhost'), [switch] $NoIpAddress) {
+        $null = New-Item -ItemType Directory -Path $Dir -Force
+        $now = [datetimeoffset]::UtcNow
+        $pad = [System.Security.Cryptography.RSASignaturePadding]::Pkcs1
+        $caKey = [System.Security.Cryptography.RSA]::Create(2048)
+        $caReq = [System.Security.Cryptography.X509Certificates.CertificateRequest]::new(
+            "CN=CalStudio Throwaway Test CA $([guid]::NewGuid().ToString('N').Substring(0, 8))", $caKey, 'SHA256', $pad)
+        $caReq.CertificateExtensions.Add([System.Security.Cryptography.X509Certificates.X509BasicConstraintsExtension]::new($true, $false, 0, $true))
+        $caReq.CertificateExtensions.Add([System.Security.Cryptography.X509Certificates.X509KeyUsageExtension]::new('KeyCertSign, CrlSign', $true))
+        $caReq.CertificateExtensions.Add([System.Security.Cryptography.X509Certificates.X509SubjectKeyIdentifierExtension]::new($caReq.PublicKey, $false))
+        $ca = $caReq.CreateSelfSigned($now.AddMinutes(-5), $now.AddDays(1))
+
+        $leafKey = [System.Security.Cryptography.RSA]::Create(2048)
+        $leafReq = [System.Security.Cryptography.X509Certificates.CertificateRequest]::new("CN=$($DnsNames[0])", $leafKey, 'SHA256', $pad)
+        $san = [System.Security.Cryptography.X509Certificates.SubjectAlternativeNameBuilder]::new()
+        foreach ($name in $DnsNames) { $san.AddDnsName($name) }
+        if (-not $NoIpAddress) { $san.AddIpAddress([ipaddress]::Loopback) }
+        $leafReq.CertificateExtensions.Add($san.Build())
+        $leafReq.CertificateExtensions.Add([System.Security.Cryptography.X509Certificates.X509BasicConstraintsExtension]::new($false, $false, 0, $false))
+        $leafReq.CertificateExtensions.Add([System.Security.Cryptography.X509Certificates.X509KeyUsageExtension]::new('DigitalSignature, KeyEncipherment', $true))
+        $eku = [System.Security.Cryptography.OidCollection]::new()
+        $null = $eku.Add([System.Security.Cryptography.Oid]::new('1.3.6.1.5.5.7.3.1')) # server authentication
+        $leafReq.CertificateExtensions.Add([System.Security.Cryptography.X509Certificates.X509EnhancedKeyUsageExtension]::new($eku, $false))
+        $leafReq.CertificateExtensions.Add([System.Security.Cryptography.X509Certificates.X509AuthorityKeyIdentifierExtension]::CreateFromCertificate($ca, $true, $false))
+        $serial = [byte[]]::new(8)
+        [System.Security.Cryptography.RandomNumberGenerator]::Fill($serial)
+        $leaf = $leafReq.Create($ca, $now.AddMinutes(-5), $now.AddHours(12), $serial)
+        $leafWithKey = [System.Security.Cryptography.X509Certificates.RSACertificateExtensions]::CopyWithPrivateKey($leaf, $leafKey)
+        $password = [guid]::NewGuid().ToString('N')
+        $pfx = Join-Path $Dir 'server.pfx'
+        [System.IO.File]::WriteAllBytes($pfx, $leafWithKey.Export([System.Security.Cryptography.X509Certificates.X509ContentType]::Pkcs12, $password))
+        $pem = Join-Path $Dir 'ca.pem'
+        [System.IO.File]::WriteAllText($pem, $ca.ExportCertificatePem() + "`n")
+        [pscustomobject]@{ Pfx = $pfx; Password = $password; CaPem = $pem }
+    }
+
+    # A minimal loopback HTTP forward proxy: records each request head, optionally demands Basic proxy authentication
+    # (407 until Proxy-Authorization matches), then relays the request in origin form to the target and the answer back.
+    if (-not ('CalStudioSecurityTestProxy' -as [type])) {
+        Add-Type -TypeDefinition @'
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.IO;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+
+public sealed class CalStudioSecurityTestProxy : IDisposable
+{
+    private readonly TcpListener _listener;
+    private readonly string _requiredAuthorization;
+    private int _challenges;
+    public ConcurrentQueue<string> RequestHeads { get; } = new ConcurrentQueue<string>();
+    public int Port { get; private set; }
+    public int Challenges { get { return Volatile.Read(ref _challenges); } }
+
+    public CalStudioSecurityTestProxy(string requiredAuthorization)
+    {
+        _requiredAuthorization = requiredAuthorization;
+        _listener = new TcpListener(IPAddress.Loopback, 0);
+        _listener.Start();
+        Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
+        Task.Run(AcceptLoop);
+    }
+
+    private async Task AcceptLoop()
+    {
+        while (true)
+        {
+            TcpClient client;
+            try { client = await _listener.AcceptTcpClientAsync(); } catch { return; }
+            var ignored = Task.Run(() => Serve(client));
+        }
+    }
+
+    private static async Task<string> ReadHead(Stream s)
+    {
+        var bytes = new List<byte>();
+        var one = new byte[1];
+        while (bytes.Count < 4 || bytes[bytes.Count - 4] != 13 || bytes[bytes.Count - 3] != 10 || bytes[bytes.Count - 2] != 13 || bytes[bytes.Count - 1] != 10)
+        {
+            int n = await s.ReadAsync(one, 0, 1);
+            if (n == 0 || bytes.Count > 65536) return null;
+            bytes.Add(one[0]);
+        }
+        return Encoding.ASCII.GetString(bytes.ToArray());
+    }
+
+    private async Task Serve(TcpClient client)
+    {
+        try
+        {
+            using (client)
+            {
+                var s = client.GetStream();
+                while (true)
+                {
+                    string head = await ReadHead(s);
+                    if (head == null) return;
+                    RequestHeads.Enqueue(head);
+                    string[] lines = head.Split(new[] { "\r\n" }, StringSplitOptions.RemoveEmptyEntries);
+                    int length = 0;
+                    string authorization = null;
+                    var forward = new StringBuilder();
+                    for (int i = 1; i < lines.Length; i++)
+                    {
+                        int colon = lines[i].IndexOf(':');
+                        if (colon < 0) continue;
+                        string name = lines[i].Substring(0, colon).Trim();
+                        string value = lines[i].Substring(colon + 1).Trim();
+                        if (name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)) length = int.Parse(value);
+                        if (name.Equals("Proxy-Authorization", StringComparison.OrdinalIgnoreCase)) authorization = value;
+                        if (name.StartsWith("Proxy-", StringComparison.OrdinalIgnoreCase) || name.Equals("Connection", StringComparison.OrdinalIgnoreCase)) continue;
+                        forward.Append(lines[i]).Append("\r\n");
+                    }
+                    var body = new byte[length];
+                    for (int read = 0; read < length;)
+                    {
+                        int n = await s.ReadAsync(body, read, length - read);
+                        if (n == 0) return;
+                        read += n;
+                    }
+                    if (!string.IsNullOrEmpty(_requiredAuthorization) && authorization != _requiredAuthorization)
+                    {
+                        Interlocked.Increment(ref _challenges);
+                        byte[] challenge = Encoding.ASCII.GetBytes("HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"calstudio-test\"\r\nContent-Length: 0\r\n\r\n");
+                        await s.WriteAsync(challenge, 0, challenge.Length);
+                        continue;
+                    }
+                    string[] requestLine = lines[0].Split(' ');
+                    var target = new Uri(requestLine[1]);
+                    using (var upstream = new TcpClient())
+                    {
+                        await upstream.ConnectAsync(target.Host, target.Port);
+                        var u = upstream.GetStream();
+                        byte[] upHead = Encoding.ASCII.GetBytes(requestLine[0] + " " + target.PathAndQuery + " HTTP/1.1\r\n" + forward + "Connection: close\r\n\r\n");
+                        await u.WriteAsync(upHead, 0, upHead.Length);
+                        await u.WriteAsync(body, 0, body.Length);
+                        await u.CopyToAsync(s);
+                    }
+                    return;
+                }
+            }
+        }
+        catch (Exception) { }
+    }
+
+    public void Dispose() { _listener.Stop(); }
+}
+'@
+    }
+}
+AfterAll {
+    Disconnect-CalStudio
+}
+
+Describe 'The API key never leaks' {
+    BeforeAll {
+        $script:secret = New-SecretKey 'SECRET'
+        $script:wrong = New-SecretKey 'WRONGKEY'
+        $script:emu = Start-CalStudioEmulator -Key $secret
+    }
+    AfterAll { $script:emu | Stop-CalStudioEmulator }
+
+    It 'appears in no output, stream, error, transcript, journal, export or state file when given by <Source>' -ForEach @(
+        @{ Source = '-ApiKey' }
+        @{ Source = 'CALSTUDIO_API_KEY' }
+    ) {
+        $dir = Join-Path $TestDrive "leak-$($Source.TrimStart('-'))"
+        $null = New-Item -ItemType Directory -Path $dir -Force
+        $state = Join-Path $dir 'state'
+        $environment = @{
+            CS_TEST_MODULE = $ModulePath; CS_TEST_OUT = $dir; CS_TEST_URI = $emu.Uri.AbsoluteUri; CS_TEST_SOURCE = $Source
+            CS_TEST_WRONG = $wrong; CALSTUDIO_STATE_DIR = $state
+        }
+        # The key reaches the child only through its environment, never through the script text (which $Error's
+        # InvocationInfo and the transcript would quote).
+        if ($Source -eq '-ApiKey') { $environment.CS_TEST_SECRET = $secret } else { $environment.CALSTUDIO_API_KEY = $secret }
+
+        $child = Invoke-Child -Environment $environment -TimeoutSec 180 -Script @'
+$ErrorActionPreference = 'Continue'
+$out = $env:CS_TEST_OUT
+Import-Module $env:CS_TEST_MODULE
+$null = Start-Transcript -Path (Join-Path $out 'transcript.txt')
+$VerbosePreference = 'Continue'; $DebugPreference = 'Continue'; $InformationPreference = 'Continue'
+$emitted = [System.Collections.Generic.List[object]]::new()
+if ($env:CS_TEST_SOURCE -eq '-ApiKey') {
+    $secure = ConvertTo-SecureString ([Environment]::GetEnvironmentVariable('CS_TEST_SECRET')) -AsPlainText -Force
+    [Environment]::SetEnvironmentVariable('CS_TEST_SECRET', $null)
+    $c = Connect-CalStudio -ApiKey $secure -BaseUri $env:CS_TEST_URI -AppName leak-app -MaxRetries 1 -RetryDelaySec 0 -PassThru
+} else {
+    $c = Connect-CalStudio -BaseUri $env:CS_TEST_URI -AppName leak-app -MaxRetries 1 -RetryDelaySec 0 -PassThru
+}
+$emitted.Add($c); $c
+$rows = @(
+    [pscustomobject]@{ Id = 'ok1'; Prompt = 'a fine prompt' }
+    [pscustomobject]@{ Id = 'e500'; Prompt = 'emu:500 server error' }
+    [pscustomobject]@{ Id = 'e502'; Prompt = 'emu:html502 gateway page' }
+    [pscustomobject]@{ Id = 'drop'; Prompt = 'emu:drop dropped' }
+    [pscustomobject]@{ Id = 'hang'; Prompt = 'emu:hang never answers' }
+    [pscustomobject]@{ Id = 'e400'; Prompt = 'emu:status:400 bad request' }
+    [pscustomobject]@{ Id = 'unsucc'; Prompt = 'emu:unsuccessful no luck' }
+    [pscustomobject]@{ Id = 'badjson'; Prompt = 'emu:badjson not json' }
+    [pscustomobject]@{ Id = 'badurl'; Prompt = 'with a file'; FileUrl = 'file:///etc/passwd' }
+    [pscustomobject]@{ Id = 'ok2'; Prompt = 'another fine prompt' }
+)
+$journal = Join-Path $out 'journal.jsonl'
+$rows | Invoke-CalStudioPrompt -TimeoutSec 1 -JournalPath $journal -KeyProperty Id -Verbose -Debug | ForEach-Object { $emitted.Add($_); $_ }
+
+# A rejected key at the end: one terminating 401.
+if ($env:CS_TEST_SOURCE -eq '-ApiKey') {
+    Connect-CalStudio -ApiKey (ConvertTo-SecureString $env:CS_TEST_WRONG -AsPlainText -Force) -BaseUri $env:CS_TEST_URI -AppName leak-app -MaxRetries 0
+} else {
+    $env:CALSTUDIO_API_KEY = $env:CS_TEST_WRONG
+    Connect-CalStudio -BaseUri $env:CS_TEST_URI -AppName leak-app -MaxRetries 0
+    $env:CALSTUDIO_API_KEY = $null
+}
+$env:CS_TEST_WRONG = $null
+try { [pscustomobject]@{ Id = 'k401'; Prompt = 'after the key was revoked' } | Invoke-CalStudioPrompt -JournalPath $journal -KeyProperty Id | ForEach-Object { $emitted.Add($_); $_ } }
+catch { "caught: $($_.FullyQualifiedErrorId)" }
+
+$history = @(Get-CalStudioResponse)
+$fromJournal = @(Get-CalStudioResponse -JournalPath $journal)
+$connection = Get-CalStudioConnection
+function Save([string] $name, $text) { Set-Content -LiteralPath (Join-Path $out $name) -Value ([string]$text) -Encoding utf8; $text }
+
+Save 'connection-list.txt' ($connection | Format-List * | Out-String)
+Save 'connection-list-force.txt' ($connection | Format-List * -Force | Out-String)
+Save 'emitted.json' (($emitted + $history + $fromJournal + @($connection) | ForEach-Object { ConvertTo-Json -InputObject $_ -Depth 5 }) -join "`n")
+$emitted | Export-Clixml -Path (Join-Path $out 'emitted.clixml') -Depth 5
+$connection | Export-Clixml -Path (Join-Path $out 'connection.clixml') -Depth 5
+$history | Export-Clixml -Path (Join-Path $out 'history.clixml') -Depth 5
+$fromJournal | Export-Clixml -Path (Join-Path $out 'journal-read.clixml') -Depth 5
+Save 'history-list.txt' ($history | Format-List * -Force | Out-String)
+Save 'errors.txt' ($Error | Out-String)
+Save 'errors-list.txt' ($Error | Format-List * -Force | Out-String)
+$details = foreach ($e in $Error) {
+    $r = if ($e -is [System.Management.Automation.ErrorRecord]) { $e } elseif ($e.ErrorRecord) { $e.ErrorRecord } else { $null }
+    $x = if ($r) { $r.Exception } else { $e }
+    "=== $($r.FullyQualifiedErrorId)"
+    for ($i = $x; $i; $i = $i.InnerException) { $i.ToString(); $i | Format-List * -Force | Out-String }
+    if ($r) {
+        "ErrorDetails: $($r.ErrorDetails) / $($r.ErrorDetails.RecommendedAction)"
+        "TargetObject: $($r.TargetObject | Format-List * -Force | Out-String)"
+        $r.TargetObject | ConvertTo-Json -Depth 5
+        $r.CategoryInfo | Format-List * | Out-String
+        $r.InvocationInfo | Format-List * | Out-String
+    }
+}
+Save 'error-details.txt' ($details -join "`n")
+$Error | Export-Clixml -Path (Join-Path $out 'errors.clixml') -Depth 3
+"ERRORCOUNT=$($Error.Count)"
+$null = Stop-Transcript
+'@
+        $child.ExitCode | Should -Be 0 -Because $child.Stderr
+
+        $captures = [ordered]@{ stdout = $child.Stdout; stderr = $child.Stderr }
+        foreach ($f in Get-ChildItem -LiteralPath $dir -File -Recurse) { $captures[$f.Name] = [System.IO.File]::ReadAllText($f.FullName) }
+        # State files are named by a hash: their names count as captures too.
+        $captures['state file names'] = (Get-ChildItem -LiteralPath $state -Recurse -ErrorAction Ignore | ForEach-Object FullName) -join "`n"
+
+        # The captures are real, so the test could fail: they hold what they should, the hint included.
+        $hint = '...' + $secret.Substring($secret.Length - 4)
+        foreach ($name in 'transcript.txt', 'journal.jsonl', 'connection-list.txt', 'emitted.json', 'emitted.clixml', 'errors.txt',
+            'errors-list.txt', 'error-details.txt', 'errors.clixml', 'connection.clixml', 'history.clixml') {
+            $captures[$name] | Should -Not -BeNullOrEmpty -Because "$name should have been written"
+        }
+        $captures['transcript.txt'] | Should -Match ([regex]::Escape($hint)) -Because 'the verbose line names the key by its hint'
+        $captures['emitted.json'] | Should -Match ([regex]::Escape($hint))
+        $captures['connection-list.txt'] | Should -Match 'KeyHint'
+        $captures['stdout'] -match 'ERRORCOUNT=(\d+)' | Should -BeTrue
+        [int]$Matches[1] | Should -BeGreaterOrEqual 9 -Because 'every failure kind and the 401 left an error'
+        $captures['stdout'] | Should -Match 'caught: ApiKeyRejected'
+        foreach ($id in 'ApiServerError', 'ApiConnectionFailed', 'ApiTimeout', 'ApiBadRequest', 'ApiUnsuccessful', 'ApiInvalidResponse', 'InvalidFileUrl', 'ApiKeyRejected') {
+            $captures['errors-list.txt'] | Should -Match $id
+        }
+        $captures['journal.jsonl'] | Should -Match 'ok2'
+        $captures['transcript.txt'] | Should -Match 'leak-app answers: a fine prompt'
+        (Get-EmuRequests $emu).body -join "`n" | Should -Match ([regex]::Escape($secret)) -Because 'the key did reach the API (the only place it belongs)'
+
+        # Nowhere: neither key, nor the part of it left after removing the hint.
+        $needles = @($secret, $wrong, $secret.Substring(0, $secret.Length - 4), $wrong.Substring(0, $wrong.Length - 4), $secret.Substring(15, 20))
+        foreach ($name in $captures.Keys) {
+            foreach ($needle in $needles) {
+                $captures[$name].Contains($needle) | Should -BeFalse -Because "$name must not contain the key (or most of it)"
+            }
+        }
+    }
+}
+
+Describe 'Where the key comes from' {
+    BeforeAll {
+        $script:k = New-SecretKey 'SOURCE'
+        $script:emu = Start-CalStudioEmulator -Key $k
+        # SecretManagement is not installed here: this stands in for its Get-Secret, which returns a SecureString.
+        $script:vault = @{ CalStudio = $k }
+        function Get-Secret([Parameter(Mandatory)][string] $Name) { ConvertTo-SecureString $script:vault[$Name] -AsPlainText -Force }
+    }
+    AfterAll {
+        Remove-Item Env:CALSTUDIO_API_KEY -ErrorAction Ignore
+        $script:emu | Stop-CalStudioEmulator
+    }
+    BeforeEach { Disconnect-CalStudio; Remove-Item Env:CALSTUDIO_API_KEY -ErrorAction Ignore }
+
+    It 'works with a key given by <Source>' -ForEach @(
+        @{ Source = '-ApiKey (ConvertTo-SecureString)' }
+        @{ Source = 'CALSTUDIO_API_KEY' }
+        @{ Source = 'Get-Secret (a SecureString from a vault)' }
+    ) {
+        switch -Wildcard ($Source) {
+            '-ApiKey*' { Connect-CalStudio -ApiKey (ConvertTo-SecureString $k -AsPlainText -Force) -BaseUri $emu.Uri -AppName src -MaxRetries 0 }
+            'CALSTUDIO*' { $env:CALSTUDIO_API_KEY = $k; Connect-CalStudio -BaseUri $emu.Uri -AppName src -MaxRetries 0 }
+            'Get-Secret*' {
+                (Get-Secret -Name CalStudio) | Should -BeOfType [securestring]
+                Connect-CalStudio -ApiKey (Get-Secret -Name CalStudio) -BaseUri $emu.Uri -AppName src -MaxRetries 0
+            }
+        }
+        $r = Invoke-CalStudioPrompt -Prompt "key from $Source"
+        $r.Success | Should -BeTrue
+        $r.Message | Should -Be "src answers: key from $Source"
+        ((Get-CalStudioEmulatorRequests $emu -Last 1)[0].body | ConvertFrom-Json).apiKey | Should -BeExactly $k
+        (Get-CalStudioConnection).KeyHint | Should -Be ('...' + $k.Substring($k.Length - 4))
+    }
+}
+
+Describe 'TLS' {
+    BeforeAll {
+        $script:pki = New-TestPki -Dir (Join-Path $TestDrive 'pki')
+        $script:k = New-SecretKey 'TLS'
+        $script:emu = Start-CalStudioEmulator -Key $k -ArgumentList '--https', '--cert', $pki.Pfx, '--cert-password', $pki.Password
+        $script:httpsUri = "https://localhost:$($emu.Uri.Port)"
+    }
+    AfterAll { $script:emu | Stop-CalStudioEmulator }
+
+    It 'talks to a server whose certificate chains to a CA the process trusts (SSL_CERT_FILE)' {
+        $child = Invoke-Child -Environment @{
+            SSL_CERT_FILE = $pki.CaPem; CS_TEST_MODULE = $ModulePath; CS_TEST_URI = $httpsUri; CS_TEST_KEY = $k
+            CALSTUDIO_STATE_DIR = (Join-Path $TestDrive 'tls-state')
+        } -Script @'
+Import-Module $env:CS_TEST_MODULE
+Connect-CalStudio -ApiKey (ConvertTo-SecureString $env:CS_TEST_KEY -AsPlainText -Force) -BaseUri $env:CS_TEST_URI -AppName tls -MaxRetries 0
+$r = Invoke-CalStudioPrompt -Prompt 'over trusted TLS' -ErrorVariable errs -ErrorAction SilentlyContinue
+"SUCCESS=$($r.Success)"
+"MESSAGE=$($r.Message)"
+foreach ($e in $errs) { "ERROR=$($e.FullyQualifiedErrorId): $($e.Exception.Message)" }
+'@
+        $child.Stdout | Should -Match 'SUCCESS=True' -Because "$($child.Stdout) $($child.Stderr)"
+        $child.Stdout | Should -Match 'MESSAGE=tls answers: over trusted TLS'
+        (Get-EmuRequests $emu -Last 1)[0].body | Should -Match 'over trusted TLS'
+    }
+
+    It 'refuses a certificate from an untrusted CA with ApiTlsFailure naming the chain problem, before sending the key' {
+        Reset-Emu $emu
+        Connect-CalStudio -ApiKey (ConvertTo-SecureString $k -AsPlainText -Force) -BaseUri $httpsUri -AppName tls -MaxRetries 3 -RetryDelaySec 0
+        $out = Invoke-CalStudioPrompt -Prompt 'over untrusted TLS' -ErrorVariable errs -ErrorAction SilentlyContinue
+        $out | Should -BeNullOrEmpty
+        $errs.Count | Should -Be 1
+        $errs[0].FullyQualifiedErrorId | Should -Be (& $Fq 'ApiTlsFailure')
+        $errs[0].CategoryInfo.Category | Should -Be 'SecurityError'
+        $errs[0].Exception.Message | Should -Match 'certificate'
+        $errs[0].Exception.Message | Should -Match 'UntrustedRoot|PartialChain'
+        $errs[0].Exception.Message | Should -Not -Match ([regex]::Escape($k))
+        (Get-CalStudioResponse -Last 1).Attempts | Should -Be 1 -Because 'a TLS failure is permanent, not retried'
+        Get-EmuRequestCount $emu | Should -Be 0 -Because 'the body (and key) must never reach an unverified server'
+    }
+
+    It 'refuses a trusted certificate issued for another host name' {
+        $other = New-TestPki -Dir (Join-Path $TestDrive 'pki-other') -DnsNames 'other.example' -NoIpAddress
+        $wrongName = Start-CalStudioEmulator -Key $k -ArgumentList '--https', '--cert', $other.Pfx, '--cert-password', $other.Password
+        try {
+            $child = Invoke-Child -Environment @{
+                SSL_CERT_FILE = $other.CaPem; CS_TEST_MODULE = $ModulePath; CS_TEST_URI = "https://localhost:$($wrongName.Uri.Port)"; CS_TEST_KEY = $k
+                CALSTUDIO_STATE_DIR = (Join-Path $TestDrive 'tls-state')
+            } -Script @'
+Import-Module $env:CS_TEST_MODULE
+Connect-CalStudio -ApiKey (ConvertTo-SecureString $env:CS_TEST_KEY -AsPlainText -Force) -BaseUri $env:CS_TEST_URI -AppName tls -MaxRetries 0
+$null = Invoke-CalStudioPrompt -Prompt 'wrong name' -ErrorVariable errs -ErrorAction SilentlyContinue
+foreach ($e in $errs) { "ERROR=$($e.FullyQualifiedErrorId): $($e.Exception.Message)" }
+'@
+            $child.Stdout | Should -Match 'ERROR=ApiTlsFailure,'
+            $child.Stdout | Should -Match 'RemoteCertificateNameMismatch|name'
+            Get-EmuRequestCount $wrongName | Should -Be 0
+        }
+        finally { $wrongName | Stop-CalStudioEmulator }
+    }
+
+    It 'has no parameter on any command that turns certificate validation off' {
+        foreach ($command in Get-Command -Module CalStudio) {
+            foreach ($name in $command.Parameters.Keys) {
+                $name | Should -Not -Match 'Skip|Certificate|Cert|Insecure|Validat|Trust|Unsafe|AllowUnencrypted' -Because "$($command.Name) -$name"
+            }
+        }
+        (Get-Command Connect-CalStudio).Parameters.Keys | Should -Not -Contain 'SkipCertificateCheck'
+    }
+}
+
+Describe 'Redirects' {
+    BeforeAll {
+        $script:k = New-SecretKey 'REDIRECT'
+        $script:a = Start-CalStudioEmulator -Key $k
+        $script:b = Start-CalStudioEmulator -Key $k
+    }
+    AfterAll { $script:a, $script:b | Stop-CalStudioEmulator }
+
+    It 'refuses a 307 to another server with ApiRedirectRefused naming the target, and nothing reaches it' {
+        Connect-CalStudio -ApiKey (ConvertTo-SecureString $k -AsPlainText -Force) -BaseUri $a.Uri -AppName redir -MaxRetries 3 -RetryDelaySec 0
+        $target = "$($b.Uri.AbsoluteUri)getbackResponse"
+        $out = Invoke-CalStudioPrompt -Prompt "emu:redirect:$target please follow" -ErrorVariable errs -ErrorAction SilentlyContinue
+        $out | Should -BeNullOrEmpty
+        $errs.Count | Should -Be 1
+        $errs[0].FullyQualifiedErrorId | Should -Be (& $Fq 'ApiRedirectRefused')
+        $errs[0].Exception.Message | Should -Match ([regex]::Escape($target))
+        $errs[0].Exception.Message | Should -Match '307'
+        (Get-EmuRequests $a).Count | Should -Be 1
+        (Get-EmuRequests $b).Count | Should -Be 0 -Because 'not even a GET may reach the redirect target'
+        Get-EmuRequestCount $b | Should -Be 0
+        (Get-CalStudioResponse -Last 1).Attempts | Should -Be 1
+    }
+}
+
+Describe 'Proxy' {
+    BeforeAll {
+        $script:k = New-SecretKey 'PROXY'
+        $script:emu = Start-CalStudioEmulator -Key $k
+        $script:key = ConvertTo-SecureString $k -AsPlainText -Force
+    }
+    AfterAll { $script:emu | Stop-CalStudioEmulator }
+
+    It 'sends requests through -Proxy, in absolute form' {
+        $proxy = [CalStudioSecurityTestProxy]::new([NullString]::Value)
+        try {
+            Connect-CalStudio -ApiKey $key -BaseUri $emu.Uri -AppName proxied -MaxRetries 0 -Proxy "http://127.0.0.1:$($proxy.Port)"
+            $r = Invoke-CalStudioPrompt -Prompt 'via the proxy'
+            $r.Message | Should -Be 'proxied answers: via the proxy'
+            $heads = @($proxy.RequestHeads)
+            $heads.Count | Should -BeGreaterOrEqual 1
+            $heads[0] | Should -Match ('^POST ' + [regex]::Escape("http://127.0.0.1:$($emu.Uri.Port)/getbackResponse") + ' HTTP/1\.1')
+            $heads[0] | Should -Match 'User-Agent: CalStudio\.PowerShell/'
+            (Get-CalStudioEmulatorRequests $emu -Last 1)[0].body | Should -Match 'via the proxy'
+        }
+        finally { $proxy.Dispose() }
+    }
+
+    It 'answers a proxy''s 407 with -ProxyCredential' {
+        $basic = 'Basic ' + [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes('proxyuser:proxy-pass-1'))
+        $proxy = [CalStudioSecurityTestProxy]::new($basic)
+        try {
+            $cred = [pscredential]::new('proxyuser', (ConvertTo-SecureString 'proxy-pass-1' -AsPlainText -Force))
+            Connect-CalStudio -ApiKey $key -BaseUri $emu.Uri -AppName proxied -MaxRetries 0 -Proxy "http://127.0.0.1:$($proxy.Port)" -ProxyCredential $cred
+            $r = Invoke-CalStudioPrompt -Prompt 'via the authenticating proxy'
+            $r.Message | Should -Be 'proxied answers: via the authenticating proxy'
+            $proxy.Challenges | Should -BeGreaterOrEqual 1
+            @($proxy.RequestHeads) -join "`n" | Should -Match ([regex]::Escape("Proxy-Authorization: $basic"))
+        }
+        finally { $proxy.Dispose() }
+    }
+
+    It 'fails the row, without the credential, when the proxy demands one' {
+        $basic = 'Basic ' + [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes('proxyuser:proxy-pass-1'))
+        $proxy = [CalStudioSecurityTestProxy]::new($basic)
+        try {
+            Connect-CalStudio -ApiKey $key -BaseUri $emu.Uri -AppName proxied -MaxRetries 0 -Proxy "http://127.0.0.1:$($proxy.Port)"
+            $out = Invoke-CalStudioPrompt -Prompt 'no proxy credential' -ErrorVariable errs -ErrorAction SilentlyContinue
+            $out | Should -BeNullOrEmpty
+            $errs.Count | Should -Be 1
+            $errs[0].Exception.Message | Should -Match '407'
+        }
+        finally { $proxy.Dispose() }
+    }
+}
+
+Describe 'User-Agent' {
+    BeforeAll {
+        $script:k = New-SecretKey 'UA'
+        $script:emu = Start-CalStudioEmulator -Key $k
+    }
+    AfterAll { $script:emu | Stop-CalStudioEmulator }
+
+    It 'names the module and the version of out/CalStudio/CalStudio.psd1' {
+        $ModuleVersion | Should -Match '^\d+\.\d+\.\d+'
+        Connect-CalStudio -ApiKey (ConvertTo-SecureString $k -AsPlainText -Force) -BaseUri $emu.Uri -AppName ua -MaxRetries 0
+        $r = Invoke-CalStudioPrompt -Prompt 'emu:echo user agent'
+        $r.Message | Should -BeExactly "CalStudio.PowerShell/$ModuleVersion"
+        (Get-CalStudioEmulatorRequests $emu -Last 1)[0].userAgent | Should -BeExactly "CalStudio.PowerShell/$ModuleVersion"
+    }
+}
+
+Describe 'Input checked before sending' {
+    BeforeAll {
+        $script:k = New-SecretKey 'INPUT'
+        $script:emu = Start-CalStudioEmulator -Key $k
+        Connect-CalStudio -ApiKey (ConvertTo-SecureString $k -AsPlainText -Force) -BaseUri $emu.Uri -AppName input -MaxRetries 0
+    }
+    AfterAll { $script:emu | Stop-CalStudioEmulator }
+
+    It 'refuses FileUrl <Why> as InvalidFileUrl without sending it' -ForEach @(
+        @{ Why = 'a UNC path'; Url = '\\server\share\f.pdf' }
+        @{ Why = 'a UNC path with forward slashes'; Url = '//server/share/f.pdf' }
+        @{ Why = 'a relative path'; Url = 'docs/report.pdf' }
+        @{ Why = 'a dot-relative path'; Url = '.\report.pdf' }
+        @{ Why = 'a scheme-less host'; Url = 'files.example/a.pdf' }
+        @{ Why = 'an ftp URL'; Url = 'ftp://files.example/a.pdf' }
+    ) {
+        $before = (Get-CalStudioEmulatorStats $emu -NoPrompts).requests
+        $row = [pscustomobject]@{ Prompt = 'p'; FileUrl = $Url }
+        $out = $row, [pscustomobject]@{ Prompt = 'fine' } | Invoke-CalStudioPrompt -ErrorVariable errs -ErrorAction SilentlyContinue
+        $errs.Count | Should -Be 1
+        $errs[0].FullyQualifiedErrorId | Should -Be (& $Fq 'InvalidFileUrl')
+        @($out).Count | Should -Be 1
+        (Get-CalStudioEmulatorStats $emu -NoPrompts).requests | Should -Be ($before + 1)
+        (Get-CalStudioEmulatorRequests $emu -Last 1)[0].body | Should -Not -Match ([regex]::Escape('share'))
+    }
+
+    It 'sends right-to-left text and bidi controls intact' {
+        $p = "مرحبا بالعالم — שלום עולם ‮gnp.exe‬ ‏x‎ (1 + 2)"
+        $r = Invoke-CalStudioPrompt -Prompt $p
+        ((Get-CalStudioEmulatorRequests $emu -Last 1)[0].body | ConvertFrom-Json).prompt | Should -BeExactly $p
+        $r.Message | Should -BeExactly "input answers: $p"
+    }
+
+    It 'sends a 1 MB prompt intact' {
+        $sb = [System.Text.StringBuilder]::new()
+        $i = 0
+        while ($sb.Length -lt 1MB) { $null = $sb.Append("line $i ü 日本 `"q`" \ `n"); $i++ }
+        $p = $sb.ToString(0, 1MB)
+        $r = Invoke-CalStudioPrompt -Prompt $p
+        $r.Success | Should -BeTrue
+        $r.Message.Length | Should -Be ('input answers: '.Length + $p.Length)
+        $r.Message | Should -BeExactly "input answers: $p"
+        $req = (Get-CalStudioEmulatorRequests $emu -Last 1)[0]
+        $req.bodyBytes | Should -BeGreaterThan ([System.Text.Encoding]::UTF8.GetByteCount($p))
+    }
+}
