@@ -123,6 +123,53 @@ Import-Module '$pester' -Force
     [pscustomobject]@{ Passed = [int]$r.Passed; Failed = [int]$r.Failed; Name = 'Pester' }
 }
 
+# Packs out/CalStudio as a gallery would receive it: Publish-PSResource to a temporary local file repository (its
+# checks of the manifest are the gallery's), then keeps the .nupkg in out/package. The repository list is left as found.
+function Publish-ModulePackage {
+    $packageOut = Join-Path $out 'package'
+    $repoName = 'CalStudioLocal'
+    $repoPath = Join-Path $out 'obj/package-repo'
+    if (-not (Get-Module -ListAvailable Microsoft.PowerShell.PSResourceGet)) {
+        throw 'Packaging needs Microsoft.PowerShell.PSResourceGet (part of PowerShell 7.4+; run with dotnet pwsh ./build.ps1 -Package).'
+    }
+    Import-Module Microsoft.PowerShell.PSResourceGet -ErrorAction Stop
+    if (Get-PSResourceRepository -Name $repoName -ErrorAction SilentlyContinue) {
+        throw "A PSResource repository named '$repoName' is already registered; it is not this build's to replace. Remove it (Unregister-PSResourceRepository -Name $repoName) and run again."
+    }
+    foreach ($dir in $repoPath, $packageOut) {
+        if (Test-Path $dir) { Remove-Item $dir -Recurse -Force }
+        $null = New-Item -ItemType Directory -Path $dir -Force
+    }
+    $version = Get-ModuleVersion
+    Register-PSResourceRepository -Name $repoName -Uri (Resolve-Path $repoPath).Path -Trusted
+    try {
+        Publish-PSResource -Path $moduleOut -Repository $repoName -ErrorAction Stop
+        $nupkg = @(Get-ChildItem $repoPath -Filter 'CalStudio.*.nupkg')
+        if ($nupkg.Count -ne 1) { throw "Publish-PSResource left $($nupkg.Count) packages in $repoPath; expected 1." }
+        Copy-Item $nupkg[0].FullName $packageOut
+        $package = Join-Path $packageOut $nupkg[0].Name
+    }
+    finally {
+        Unregister-PSResourceRepository -Name $repoName -ErrorAction SilentlyContinue
+        Remove-Item $repoPath -Recurse -Force -ErrorAction SilentlyContinue
+    }
+
+    # The package holds the module exactly as laid out, with the version from Directory.Build.props.
+    Add-Type -AssemblyName System.IO.Compression.FileSystem
+    $zip = [System.IO.Compression.ZipFile]::OpenRead($package)
+    try {
+        $entries = @($zip.Entries | ForEach-Object { $_.FullName -replace '\\', '/' })
+        $reader = [System.IO.StreamReader]::new(($zip.Entries | Where-Object FullName -eq 'CalStudio.nuspec').Open())
+        try { [xml] $nuspec = $reader.ReadToEnd() } finally { $reader.Dispose() }
+    }
+    finally { $zip.Dispose() }
+    $expected = @(Get-ChildItem $moduleOut -Recurse -File | ForEach-Object { [IO.Path]::GetRelativePath($moduleOut, $_.FullName) -replace '\\', '/' })
+    $missing = @($expected | Where-Object { $entries -notcontains $_ })
+    if ($missing) { throw "The package $package lacks: $($missing -join ', ')" }
+    if ($nuspec.package.metadata.version -ne $version) { throw "The package's version is $($nuspec.package.metadata.version), not $version." }
+    Write-Host "Package written to $package" -ForegroundColor Green
+}
+
 Build-Module
 
 if ($Test) {
@@ -146,5 +193,5 @@ if ($Bench) {
 }
 
 if ($Package) {
-    & (Join-Path $root 'tools/Package.ps1') -ModulePath $moduleOut -OutputPath (Join-Path $out 'package')
+    Publish-ModulePackage
 }
