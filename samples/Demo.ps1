@@ -23,7 +23,7 @@ try {
     $answers = Join-Path $outDir 'answers.csv'
 
     $results = Import-Csv (Join-Path $PSScriptRoot 'prompts.csv') | Invoke-CalStudioPrompt -ThrottleLimit 4
-    $results | Format-Table Id, Prompt, Message, Success -AutoSize -Wrap | Out-Host
+    $results | Format-Table Id, Success, Attempts, Message -AutoSize -Wrap | Out-Host
     $results | Export-Csv $answers -NoTypeInformation -Encoding utf8
     Write-Host "$(@($results).Count) answers written to $answers" -ForegroundColor Green
     Get-CalStudioConnection | Format-List BaseUri, AppName, KeyHint, TimeoutSec | Out-Host
