@@ -120,8 +120,9 @@ namespace CalStudio.Client
                 using (var stream = await response.Content.ReadAsStreamAsync().ConfigureAwait(false))
                 using (token.Register(() => stream.Dispose())) // some stream reads ignore the token; disposing ends them
                 {
-                    var buffer = new MemoryStream();
-                    var chunk = new byte[16 * 1024];
+                    // With a declared length, read straight into one array; otherwise grow, refusing past the cap.
+                    var buffer = new MemoryStream(declared.HasValue ? (int)declared.Value : 4096);
+                    var chunk = new byte[declared.HasValue ? (int)Math.Min(Math.Max(declared.Value, 1), 64 * 1024) : 16 * 1024];
                     int read;
                     while ((read = await stream.ReadAsync(chunk, 0, chunk.Length, token).ConfigureAwait(false)) > 0)
                     {

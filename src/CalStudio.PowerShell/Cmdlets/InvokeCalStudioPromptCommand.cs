@@ -26,6 +26,7 @@ namespace CalStudio.Commands
         private JournalFile _journal;
         private long _index;
         private bool _whatIf;
+        private bool _mayConfirm;
         private long _whatIfFromJournal;
         private ProgressRecord _progress;
         private bool _showProgress;
@@ -93,6 +94,8 @@ namespace CalStudio.Commands
 
             _whatIf = bound.TryGetValue("WhatIf", out object w) ? ((SwitchParameter)w).IsPresent
                 : LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"));
+            // Asking ShouldProcess per row costs a message and a preference lookup each time; only do it when a prompt can result.
+            _mayConfirm = bound.ContainsKey("Confirm") || (GetVariableValue("ConfirmPreference") is ConfirmImpact c && c <= ConfirmImpact.Low);
             _showProgress = HostShowsProgress();
             _batch = new PromptBatch(_session, retry, throttle, _journal, this);
             if (bound.ContainsKey(nameof(TotalCount))) _batch.Counters.Total = TotalCount;
@@ -102,7 +105,7 @@ namespace CalStudio.Commands
         {
             var row = BindRow();
             if (_whatIf) { CountWhatIf(row); return; }
-            if (!ShouldProcess(Describe(row), "Send prompt to CalStudio")) return;
+            if (_mayConfirm && !ShouldProcess(Describe(row), "Send prompt to CalStudio")) return;
             Run(() => _batch.Add(row));
         }
 

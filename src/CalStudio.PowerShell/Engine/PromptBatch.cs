@@ -71,8 +71,9 @@ namespace CalStudio.Engine
             _host = host;
             _inFlight = new SemaphoreSlim(throttleLimit, throttleLimit);
             _sender = new RetryingSender(session.Client, session.Key, retry, session.Pacer, _inFlight, () => _quotaSpent);
-            // Read-ahead: enough that a slow row does not starve the others, small enough to keep memory flat.
-            _window = new OrderedWindow<RowOutcome>(Math.Max(64, throttleLimit * 8), TimeSpan.FromMilliseconds(200));
+            // Read-ahead: a row at the head waiting out timeouts and backoffs (seconds) must not idle the other slots,
+            // so the window holds about a minute of fast rows; a finished row costs ~1 KB, so memory stays flat and small.
+            _window = new OrderedWindow<RowOutcome>(Math.Min(16384, Math.Max(1024, throttleLimit * 64)), TimeSpan.FromMilliseconds(200));
         }
 
         public BatchCounters Counters { get; } = new BatchCounters();

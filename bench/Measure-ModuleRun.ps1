@@ -1,0 +1,93 @@
+<#
+.SYNOPSIS
+Child-process workload for Run-Benchmarks.ps1: sends -Count prompts through Invoke-CalStudioPrompt and reports
+wall time, process CPU (with an idle run of the same wall time to subtract) and, with -CheckRows, how every row ended.
+#>
+param(
+    [Parameter(Mandatory)][string] $ModulePath,
+    [Parameter(Mandatory)][uri] $Uri,
+    [Parameter(Mandatory)][string] $Key,
+    [int] $Count = 400,
+    [int] $ThrottleLimit = 16,
+    [string] $Prefix = 'mod-',
+    [int] $WarmUp = 0,
+    [int] $TimeoutSec = 0,
+    # Measured runs in this process, one result object each (after the warm-up, so JIT and tiering settle first).
+    [int] $Repeat = 1,
+    [switch] $MeasureIdleCpu,
+    [switch] $CheckRows
+)
+$ErrorActionPreference = 'Stop'
+Import-Module $ModulePath
+$connect = @{ ApiKey = (ConvertTo-SecureString $Key -AsPlainText -Force); BaseUri = $Uri; AppName = 'bench' }
+if ($TimeoutSec -gt 0) { $connect.TimeoutSec = $TimeoutSec }
+Connect-CalStudio @connect
+
+function Get-Cpu { (Get-Process -Id $PID).TotalProcessorTime }
+
+$warmCpuMs = 0
+$warmSeconds = 0
+if ($WarmUp -gt 0) {
+    # JIT, the HTTP stack and connection pool are a one-off cost; the measured run starts warm.
+    $c0 = Get-Cpu
+    $warmClock = [System.Diagnostics.Stopwatch]::StartNew()
+    $null = 1..$WarmUp | ForEach-Object { "warm-$_" } | Invoke-CalStudioPrompt -ThrottleLimit $ThrottleLimit -ErrorAction SilentlyContinue
+    $warmSeconds = $warmClock.Elapsed.TotalSeconds
+    $warmCpuMs = ((Get-Cpu) - $c0).TotalMilliseconds
+}
+
+foreach ($rep in 1..$Repeat) {
+    [string[]] $prompts = foreach ($i in 1..$Count) { "$Prefix$(if ($Repeat -gt 1) { "r$rep-" })$i" }
+    $errs = $null
+    [GC]::Collect()
+    $cpu0 = Get-Cpu
+    $clock = [System.Diagnostics.Stopwatch]::StartNew()
+    if ($CheckRows) {
+        $answers = @($prompts | Invoke-CalStudioPrompt -ThrottleLimit $ThrottleLimit -ErrorAction SilentlyContinue -ErrorVariable errs)
+    } else {
+        $answers = $null
+        $answered = ($prompts | Invoke-CalStudioPrompt -ThrottleLimit $ThrottleLimit -ErrorAction SilentlyContinue -ErrorVariable errs | Measure-Object).Count
+    }
+    $clock.Stop()
+    $cpu1 = Get-Cpu
+    $wall = $clock.Elapsed
+
+    $idleCpuMs = $null
+    if ($MeasureIdleCpu) {
+        # The same wall time doing nothing, measured the same way: what the process burns anyway (timers, GC, tiering).
+        $i0 = Get-Cpu
+        Start-Sleep -Milliseconds ([int]$wall.TotalMilliseconds)
+        $idleCpuMs = ((Get-Cpu) - $i0).TotalMilliseconds
+    }
+
+    $result = [ordered]@{
+        Count     = $Count
+        Seconds   = $wall.TotalSeconds
+        CpuMs     = ($cpu1 - $cpu0).TotalMilliseconds
+        IdleCpuMs = $idleCpuMs
+        WarmCpuMs = $warmCpuMs
+        WarmSeconds = $warmSeconds
+        Errors    = @($errs).Count
+        ErrorIds  = @($errs | Group-Object { $_.FullyQualifiedErrorId -replace ',.*$', '' } | ForEach-Object { "$($_.Name)=$($_.Count)" })
+    }
+    if ($CheckRows) {
+        # Every row must end exactly once: one answer or one error, nothing missing or doubled.
+        $seen = @{}
+        foreach ($p in $prompts) { $seen[$p] = 0 }
+        foreach ($a in $answers) { $seen[[string]$a.Prompt]++ }
+        foreach ($e in $errs) { $t = $e.TargetObject; if ($t -is [psobject]) { $t = $t.BaseObject }; $seen[[string]$t]++ }
+        $result.Answered = $answers.Count
+        $result.Succeeded = @($answers | Where-Object Success).Count
+        $result.RowsNotExactlyOnce = @($seen.GetEnumerator() | Where-Object Value -ne 1).Count
+        $result.UnknownRows = $seen.Count - $prompts.Count
+        $inOrder = $true
+        for ($i = 1; $i -lt $answers.Count; $i++) {
+            if ([int]($answers[$i].Prompt -replace '\D', '') -lt [int]($answers[$i - 1].Prompt -replace '\D', '')) { $inOrder = $false; break }
+        }
+        $result.InOrder = $inOrder
+    } else {
+        $result.Answered = $answered
+        $result.Succeeded = $answered
+    }
+    [pscustomobject]$result
+}
