@@ -11,6 +11,8 @@ param(
     [int] $ThrottleLimit = 16,
     [string] $Prefix = 'mod-',
     [int] $WarmUp = 0,
+    # Where the warm-up prompts go (e.g. a zero-latency emulator, so tiering settles in seconds); default: -Uri.
+    [uri] $WarmUpUri,
     [int] $TimeoutSec = 0,
     # Measured runs in this process, one result object each (after the warm-up, so JIT and tiering settle first).
     [int] $Repeat = 1,
@@ -21,7 +23,6 @@ $ErrorActionPreference = 'Stop'
 Import-Module $ModulePath
 $connect = @{ ApiKey = (ConvertTo-SecureString $Key -AsPlainText -Force); BaseUri = $Uri; AppName = 'bench' }
 if ($TimeoutSec -gt 0) { $connect.TimeoutSec = $TimeoutSec }
-Connect-CalStudio @connect
 
 function Get-Cpu { (Get-Process -Id $PID).TotalProcessorTime }
 
@@ -29,12 +30,15 @@ $warmCpuMs = 0
 $warmSeconds = 0
 if ($WarmUp -gt 0) {
     # JIT, the HTTP stack and connection pool are a one-off cost; the measured run starts warm.
+    Connect-CalStudio @connect -BaseUri $(if ($WarmUpUri) { $WarmUpUri } else { $Uri })
     $c0 = Get-Cpu
     $warmClock = [System.Diagnostics.Stopwatch]::StartNew()
     $null = 1..$WarmUp | ForEach-Object { "warm-$_" } | Invoke-CalStudioPrompt -ThrottleLimit $ThrottleLimit -ErrorAction SilentlyContinue
     $warmSeconds = $warmClock.Elapsed.TotalSeconds
     $warmCpuMs = ((Get-Cpu) - $c0).TotalMilliseconds
 }
+
+Connect-CalStudio @connect
 
 foreach ($rep in 1..$Repeat) {
     [string[]] $prompts = foreach ($i in 1..$Count) { "$Prefix$(if ($Repeat -gt 1) { "r$rep-" })$i" }

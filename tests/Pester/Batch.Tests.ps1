@@ -152,3 +152,43 @@ Describe 'A fault mix' {
         @($out | Where-Object Attempts -gt 1).Count | Should -BeGreaterThan 100
     }
 }
+
+Describe 'A fault mix cancelled half-way and resumed from its journal' {
+    BeforeAll {
+        # Latency keeps most requests in flight in the server's wait when Ctrl+C comes, as with real AI apps.
+        $script:emu = Start-CalStudioEmulator -ArgumentList '--seed', '11', '--fault-500', '0.10', '--fault-502-html', '0.05', '--fault-drop', '0.03', '--fault-hang', '0.02', '--latency-ms', '20-60'
+    }
+    AfterAll { $script:emu | Stop-CalStudioEmulator }
+
+    It 'answers every prompt successfully at most once across the two runs, and the rerun completes the rest' {
+        $journal = Join-Path $TestDrive 'soak.jsonl'
+        $ps = [powershell]::Create()
+        $null = $ps.AddScript({
+            param($module, $uri, $key, $journal)
+            Import-Module $module
+            Connect-CalStudio -ApiKey (ConvertTo-SecureString $key -AsPlainText -Force) -BaseUri $uri -AppName soak -TimeoutSec 2 -RetryDelaySec 0.05
+            1..600 | ForEach-Object { [pscustomobject]@{ Id = $_; Prompt = "resume soak $_" } } |
+                Invoke-CalStudioPrompt -ThrottleLimit 16 -JournalPath $journal -KeyProperty Id -ErrorAction SilentlyContinue
+        }).AddArgument($modulePath).AddArgument($emu.Uri).AddArgument($emu.Key).AddArgument($journal)
+        $firstOut = [System.Management.Automation.PSDataCollection[psobject]]::new()
+        $null = $ps.BeginInvoke([System.Management.Automation.PSDataCollection[psobject]]::new(), $firstOut)
+        $deadline = [datetime]::UtcNow.AddSeconds(60)
+        while ($firstOut.Count -lt 300 -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
+        $ps.Stop()
+        $ps.Dispose()
+        $firstOut.Count | Should -BeGreaterOrEqual 300
+        $firstOut.Count | Should -BeLessThan 600
+
+        Connect-CalStudio -ApiKey (ConvertTo-SecureString $emu.Key -AsPlainText -Force) -BaseUri $emu.Uri -AppName soak -TimeoutSec 2 -RetryDelaySec 0.05
+        $rows = 1..600 | ForEach-Object { [pscustomobject]@{ Id = $_; Prompt = "resume soak $_" } }
+        $second = $rows | Invoke-CalStudioPrompt -ThrottleLimit 16 -JournalPath $journal -KeyProperty Id -ErrorVariable errs -ErrorAction SilentlyContinue
+
+        (@($second.Id) + @($errs.TargetObject.Id)).Count | Should -Be 600
+        $second.Id | Should -Be ($second.Id | Sort-Object)
+        @($second | Where-Object FromJournal).Count | Should -BeGreaterOrEqual $firstOut.Count
+        $stats = Get-CalStudioEmulatorStats $emu
+        $succeeded = @($stats.prompts.PSObject.Properties | Where-Object { $_.Value.succeeded -ge 1 })
+        @($succeeded | Where-Object { $_.Value.succeeded -gt 1 }).Name | Should -BeNullOrEmpty
+        $succeeded.Count | Should -Be @($second | Where-Object Success).Count
+    }
+}

@@ -110,7 +110,9 @@ namespace CalStudio.Engine
                 return Task.FromResult(new RowOutcome(row, KeyOf(row), invalid, attempts: 0, TimeSpan.Zero));
             if (_journal != null && _journal.TryGetAnswered(row.RowKey, out Response earlier))
                 return Task.FromResult(new RowOutcome(row, earlier));
-            return SendAsync(row);
+            // Off the pipeline thread at once: building the body and HttpClient's synchronous part of a send would
+            // otherwise run there, one row at a time, and cap the requests in flight at zero latency.
+            return Task.Run(() => SendAsync(row));
         }
 
         private async Task<RowOutcome> SendAsync(RowInput row)
