@@ -138,7 +138,7 @@ Describe 'A fault mix' {
         Connect-CalStudio -ApiKey $key -BaseUri $emu.Uri -AppName soak -TimeoutSec 2 -RetryDelaySec 0.05
         $rows = 1..2000 | ForEach-Object { [pscustomobject]@{ Id = $_; Prompt = "soak prompt $_" } }
         $out = $rows | Invoke-CalStudioPrompt -ThrottleLimit 16 -ErrorVariable errs -ErrorAction SilentlyContinue
-        $ids = @($out.Id) + @($errs.TargetObject.Id)
+        $ids = @($out.Id) + @($errs | ForEach-Object { $_.TargetObject.Id })
         $ids.Count | Should -Be 2000
         @($ids | Sort-Object -Unique).Count | Should -Be 2000
         $out.Id | Should -Be ($out.Id | Sort-Object)
@@ -183,7 +183,7 @@ Describe 'A fault mix cancelled half-way and resumed from its journal' {
         $rows = 1..600 | ForEach-Object { [pscustomobject]@{ Id = $_; Prompt = "resume soak $_" } }
         $second = $rows | Invoke-CalStudioPrompt -ThrottleLimit 16 -JournalPath $journal -KeyProperty Id -ErrorVariable errs -ErrorAction SilentlyContinue
 
-        (@($second.Id) + @($errs.TargetObject.Id)).Count | Should -Be 600
+        (@($second.Id) + @($errs | ForEach-Object { $_.TargetObject.Id })).Count | Should -Be 600
         $second.Id | Should -Be ($second.Id | Sort-Object)
         @($second | Where-Object FromJournal).Count | Should -BeGreaterOrEqual $firstOut.Count
         $stats = Get-CalStudioEmulatorStats $emu
