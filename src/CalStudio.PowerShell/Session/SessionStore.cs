@@ -11,6 +11,8 @@ namespace CalStudio.Session
     internal static class SessionStore
     {
         private static readonly ConcurrentDictionary<Guid, CalStudioSession> Sessions = new ConcurrentDictionary<Guid, CalStudioSession>();
+        // Runspaces whose closing already removes their session: one handler each, however often they reconnect.
+        private static readonly ConcurrentDictionary<Guid, bool> Watched = new ConcurrentDictionary<Guid, bool>();
 
         private static Guid CurrentId => Runspace.DefaultRunspace?.InstanceId ?? Guid.Empty;
 
@@ -23,11 +25,12 @@ namespace CalStudio.Session
             CalStudioSession old = null;
             Sessions.AddOrUpdate(id, session, (_, previous) => { old = previous; return session; });
             old?.Dispose();
-            if (runspace != null && old == null)
+            if (runspace != null && Watched.TryAdd(id, true))
                 runspace.StateChanged += (sender, e) =>
                 {
-                    if (e.RunspaceStateInfo.State == RunspaceState.Closed || e.RunspaceStateInfo.State == RunspaceState.Broken)
-                        Remove(id);
+                    if (e.RunspaceStateInfo.State != RunspaceState.Closed && e.RunspaceStateInfo.State != RunspaceState.Broken) return;
+                    Remove(id);
+                    Watched.TryRemove(id, out _);
                 };
         }
 
