@@ -61,8 +61,8 @@ namespace CalStudio.Engine
         private readonly JournalFile _journal;
         private readonly IBatchHost _host;
         private readonly Stopwatch _sinceProgress = Stopwatch.StartNew();
-        // Set by the worker that first meets the spent quota, so queued rows are not spent on certain refusals.
-        private volatile ApiOutcome _quotaSpent;
+        // Set by the first attempt that meets a rejected key or a spent quota: queued rows are not spent on certain refusals.
+        private volatile ApiOutcome _stopSending;
 
         public PromptBatch(CalStudioSession session, RetrySettings retry, int throttleLimit, JournalFile journal, IBatchHost host)
         {
@@ -70,7 +70,7 @@ namespace CalStudio.Engine
             _journal = journal;
             _host = host;
             _inFlight = new SemaphoreSlim(throttleLimit, throttleLimit);
-            _sender = new RetryingSender(session.Client, session.Key, retry, session.Pacer, _inFlight, () => _quotaSpent);
+            _sender = new RetryingSender(session.Client, session.Key, retry, session.Pacer, _inFlight, () => _stopSending, StopSendingAfter);
             // Read-ahead: a row at the head waiting out timeouts and backoffs (seconds) must not idle the other slots,
             // so the window holds about a minute of fast rows; a finished row costs ~1 KB, so memory stays flat and small.
             _window = new OrderedWindow<RowOutcome>(Math.Min(16384, Math.Max(1024, throttleLimit * 64)), TimeSpan.FromMilliseconds(200));
@@ -87,7 +87,7 @@ namespace CalStudio.Engine
         public void Add(RowInput row)
         {
             Counters.Seen++;
-            if (QuotaStop != null || _quotaSpent != null) { Counters.NotSent++; return; }
+            if (QuotaStop != null || _stopSending?.Kind == OutcomeKind.QuotaExhausted) { Counters.NotSent++; return; }
             _window.Add(() => Start(row), Deliver, _host.WriteNote, Tick, _stop.Token);
         }
 
@@ -135,13 +135,21 @@ namespace CalStudio.Engine
                     "Unexpected " + ex.GetType().Name + " while sending: " + ex.Message), 1, TimeSpan.Zero);
             }
 
-            if (result.Outcome.Kind == OutcomeKind.QuotaExhausted && _quotaSpent == null)
-                _quotaSpent = ApiOutcome.Failure(OutcomeKind.QuotaExhausted, ErrorIds.DailyQuotaExhausted, 0, "Not sent: the daily quota is spent.");
+            StopSendingAfter(result.Outcome); // also for the pacer's own daily refusal, which is not an attempt
 
             // Journal as soon as the row is finished, not when it is written: an interrupted run keeps every answer it paid for.
             if (_journal != null && result.IsFinal)
                 _journal.Append(result.Response);
             return result;
+        }
+
+        private void StopSendingAfter(ApiOutcome outcome)
+        {
+            if (_stopSending != null) return;
+            if (outcome.Kind == OutcomeKind.KeyRejected)
+                _stopSending = outcome; // the row that meets it first in input order reports the API's own answer
+            else if (outcome.Kind == OutcomeKind.QuotaExhausted)
+                _stopSending = ApiOutcome.Failure(OutcomeKind.QuotaExhausted, ErrorIds.DailyQuotaExhausted, 0, "Not sent: the daily quota is spent.");
         }
 
         /// <summary>The journal key; hashing is skipped when there is no journal and no key column.</summary>

@@ -49,12 +49,16 @@ namespace CalStudio.Engine
         private readonly RequestPacer _pacer;
         private readonly SemaphoreSlim _inFlight;
         private readonly Func<ApiOutcome> _refuseNewAttempts;
+        private readonly Action<ApiOutcome> _attemptEnded;
 
-        /// <param name="refuseNewAttempts">Asked right before each attempt: a non-null outcome (the quota is spent) ends the prompt unsent.</param>
+        /// <param name="refuseNewAttempts">Asked right before each attempt: a non-null outcome (a rejected key, a spent quota) ends the prompt unsent.</param>
+        /// <param name="attemptEnded">Told of each attempt's outcome while its in-flight slot is still held, so a refusal it sets up
+        /// is in place before the slot can go to another prompt.</param>
         public RetryingSender(CalStudioClient client, ApiKey key, RetrySettings settings, RequestPacer pacer, SemaphoreSlim inFlight,
-                              Func<ApiOutcome> refuseNewAttempts = null)
+                              Func<ApiOutcome> refuseNewAttempts = null, Action<ApiOutcome> attemptEnded = null)
         {
             _refuseNewAttempts = refuseNewAttempts ?? (() => null);
+            _attemptEnded = attemptEnded ?? (_ => { });
             _client = client;
             _key = key;
             _settings = settings;
@@ -78,6 +82,7 @@ namespace CalStudio.Engine
                     if (outcome != null)
                         return new SendResult { Outcome = outcome, Attempts = attempt - 1, Duration = clock.Elapsed };
                     outcome = await _client.SendAsync(request, _key, _settings.Timeout, cancel).ConfigureAwait(false);
+                    _attemptEnded(outcome);
                 }
                 finally { _inFlight.Release(); }
                 _pacer.Observe(outcome);
