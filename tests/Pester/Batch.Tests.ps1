@@ -156,7 +156,7 @@ Describe 'A fault mix' {
 Describe 'A fault mix cancelled half-way and resumed from its journal' {
     BeforeAll {
         # Latency keeps most requests in flight in the server's wait when Ctrl+C comes, as with real AI apps.
-        $script:emu = Start-CalStudioEmulator -ArgumentList '--seed', '11', '--fault-500', '0.10', '--fault-502-html', '0.05', '--fault-drop', '0.03', '--fault-hang', '0.02', '--latency-ms', '20-60'
+        $script:emu = Start-CalStudioEmulator -ArgumentList '--seed', '11', '--fault-500', '0.10', '--fault-502-html', '0.05', '--fault-drop', '0.03', '--fault-hang', '0.02', '--latency-ms', '100-300'
     }
     AfterAll { $script:emu | Stop-CalStudioEmulator }
 
@@ -173,10 +173,11 @@ Describe 'A fault mix cancelled half-way and resumed from its journal' {
         $firstOut = [System.Management.Automation.PSDataCollection[psobject]]::new()
         $null = $ps.BeginInvoke([System.Management.Automation.PSDataCollection[psobject]]::new(), $firstOut)
         $deadline = [datetime]::UtcNow.AddSeconds(60)
-        while ($firstOut.Count -lt 300 -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
+        # Stop early: output can jump by a few hundred rows at once when a head row that timed out finally ends.
+        while ($firstOut.Count -lt 100 -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
         $ps.Stop()
         $ps.Dispose()
-        $firstOut.Count | Should -BeGreaterOrEqual 300
+        $firstOut.Count | Should -BeGreaterOrEqual 100
         $firstOut.Count | Should -BeLessThan 600
 
         Connect-CalStudio -ApiKey (ConvertTo-SecureString $emu.Key -AsPlainText -Force) -BaseUri $emu.Uri -AppName soak -TimeoutSec 2 -RetryDelaySec 0.05

@@ -15,6 +15,8 @@ namespace CalStudio.Client
         KeyRejected,
         /// <summary>The daily quota is spent: the batch stops and says how to resume.</summary>
         QuotaExhausted,
+        /// <summary>Not attempted because the batch was stopping (Ctrl+C); a rerun sends it.</summary>
+        NotSent,
     }
 
     /// <summary>The result of one attempt (or of the last attempt, after retries).</summary>

@@ -58,13 +58,6 @@ namespace CalStudio.Client
             sb.Append('"');
         }
 
-        public static string Quote(string value)
-        {
-            var sb = new StringBuilder(value.Length + 2);
-            WriteString(sb, value);
-            return sb.ToString();
-        }
-
         private sealed class Reader
         {
             private readonly string _s;

@@ -61,6 +61,9 @@ namespace CalStudio.Engine
         private readonly JournalFile _journal;
         private readonly IBatchHost _host;
         private readonly Stopwatch _sinceProgress = Stopwatch.StartNew();
+        private readonly int _throttleLimit;
+        // Ctrl+C must return within 2 s; most of that may go to letting answers already on their way arrive.
+        private static readonly TimeSpan StopGrace = TimeSpan.FromMilliseconds(800);
         // Set by the first attempt that meets a rejected key or a spent quota: queued rows are not spent on certain refusals.
         private volatile ApiOutcome _stopSending;
 
@@ -69,6 +72,7 @@ namespace CalStudio.Engine
             _session = session;
             _journal = journal;
             _host = host;
+            _throttleLimit = throttleLimit;
             _inFlight = new SemaphoreSlim(throttleLimit, throttleLimit);
             _sender = new RetryingSender(session.Client, session.Key, retry, session.Pacer, _inFlight, () => _stopSending, StopSendingAfter);
             // Read-ahead: a row at the head waiting out timeouts and backoffs (seconds) must not idle the other slots,
@@ -100,8 +104,19 @@ namespace CalStudio.Engine
             if (QuotaStop != null) throw QuotaStop;
         }
 
-        /// <summary>Ctrl+C: cancels every request in flight, down to the socket.</summary>
-        public void Stop() => _stop.Cancel();
+        /// <summary>
+        /// Ctrl+C: no new attempts start; requests in flight get a short grace to finish (an answer the server has
+        /// already given is journaled, not lost to be sent again on resume); then the rest are cancelled down to the socket.
+        /// Called on PowerShell's stopping thread; the pipeline thread writes nothing more once the pipeline is stopping.
+        /// </summary>
+        public void Stop()
+        {
+            if (_stopSending == null)
+                _stopSending = ApiOutcome.Failure(OutcomeKind.NotSent, ErrorIds.ConnectionFailed, 0, "Not sent: the batch was stopped.");
+            var grace = Stopwatch.StartNew();
+            while (_inFlight.CurrentCount < _throttleLimit && grace.Elapsed < StopGrace) Thread.Sleep(10);
+            _stop.Cancel();
+        }
 
         private Task<RowOutcome> Start(RowInput row)
         {
@@ -157,7 +172,7 @@ namespace CalStudio.Engine
 
         private void Deliver(RowOutcome result)
         {
-            if (result.IsCancelled) { Counters.NotSent++; return; }
+            if (result.IsCancelled || result.Outcome?.Kind == OutcomeKind.NotSent) { Counters.NotSent++; return; }
             var outcome = result.Outcome;
             Counters.Retries += Math.Max(0, result.Response.Attempts - 1);
 
@@ -244,6 +259,7 @@ namespace CalStudio.Engine
         public bool IsCancelled { get; private set; }
 
         /// <summary>Finished for good: a success or a failure that a rerun would not change by waiting.</summary>
-        public bool IsFinal => !IsCancelled && Outcome != null && Outcome.Kind != OutcomeKind.QuotaExhausted && Outcome.Kind != OutcomeKind.KeyRejected;
+        public bool IsFinal => !IsCancelled && Outcome != null && Outcome.Kind != OutcomeKind.QuotaExhausted && Outcome.Kind != OutcomeKind.KeyRejected
+                               && Outcome.Kind != OutcomeKind.NotSent;
     }
 }

@@ -31,7 +31,6 @@ namespace CalStudio.Engine
     {
         public ApiOutcome Outcome { get; set; }
         public int Attempts { get; set; }
-        public int Retries => Attempts - 1;
         public TimeSpan Duration { get; set; }
     }
 
@@ -78,7 +77,8 @@ namespace CalStudio.Engine
                 await _inFlight.WaitAsync(cancel).ConfigureAwait(false);
                 try
                 {
-                    outcome = _refuseNewAttempts() ?? await _pacer.WaitTurnAsync(cancel).ConfigureAwait(false);
+                    // Asked again after the pacer's wait: a stop or a spent quota may have come meanwhile.
+                    outcome = _refuseNewAttempts() ?? await _pacer.WaitTurnAsync(cancel).ConfigureAwait(false) ?? _refuseNewAttempts();
                     if (outcome != null)
                         return new SendResult { Outcome = outcome, Attempts = attempt - 1, Duration = clock.Elapsed };
                     outcome = await _client.SendAsync(request, _key, _settings.Timeout, cancel).ConfigureAwait(false);

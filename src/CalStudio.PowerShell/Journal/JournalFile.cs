@@ -36,7 +36,6 @@ namespace CalStudio.Journal
         private JournalFile(string path) { Path = path; }
 
         public string Path { get; }
-        public int AnsweredCount => _answered.Count;
         public IReadOnlyList<string> Warnings { get; private set; } = new string[0];
 
         /// <summary>Opens (or creates) the journal for appending, refusing one written with another key.</summary>
@@ -93,6 +92,7 @@ namespace CalStudio.Journal
             string line = JournalEntry.ToLine(response);
             lock (_gate)
             {
+                if (_stream == null) return; // closed by a stopped pipeline; the row is sent again on resume
                 WriteLine(line);
                 if (response.Success) _answered[response.RowKey] = response;
             }

@@ -48,8 +48,6 @@ namespace CalStudio.Quota
             return new RequestPacer(new SharedBudget(Path.Combine(SharedBudget.DefaultFolder(), name + ".budget")), perMinute, perDay);
         }
 
-        public string StatePath => _budget.Path;
-
         private bool Active => _perMinute.HasValue || _perDay.HasValue || _limitsSeen;
 
         /// <summary>Waits for this request's turn; returns a QuotaExhausted outcome instead when today's local count is spent.</summary>
