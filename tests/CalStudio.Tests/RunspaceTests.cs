@@ -17,10 +17,7 @@ namespace CalStudio.Tests
         public RunspaceTests(EmulatorFixture emulator)
         {
             _emulator = emulator;
-            var iss = InitialSessionState.CreateDefault2();
-            iss.ImportPSModule(new[] { Path.Combine(EmulatorFixture.RepoRoot, "out", "CalStudio", "CalStudio.psd1") });
-            _runspace = RunspaceFactory.CreateRunspace(iss);
-            _runspace.Open();
+            _runspace = ModuleRunspace.Open();
             Run("Connect-CalStudio -ApiKey (ConvertTo-SecureString $args[0] -AsPlainText -Force) -BaseUri $args[1] -AppName xunit -MaxRetries 0",
                 EmulatorFixture.Key, _emulator.BaseUri);
         }
