@@ -55,7 +55,7 @@ namespace CalStudio.Engine
     {
         private readonly CalStudioSession _session;
         private readonly RetryingSender _sender;
-        private readonly SemaphoreSlim _inFlight;
+        private readonly IInFlightGate _inFlight;
         private readonly OrderedWindow<RowOutcome> _window;
         private readonly CancellationTokenSource _stop = new CancellationTokenSource();
         private readonly JournalFile _journal;
@@ -73,7 +73,7 @@ namespace CalStudio.Engine
             _journal = journal;
             _host = host;
             _throttleLimit = throttleLimit;
-            _inFlight = new SemaphoreSlim(throttleLimit, throttleLimit);
+            _inFlight = new FixedInFlightGate(throttleLimit);
             _sender = new RetryingSender(session.Client, session.Key, retry, session.Pacer, _inFlight, () => _stopSending, StopSendingAfter);
             // Read-ahead: a row at the head waiting out timeouts and backoffs (seconds) must not idle the other slots,
             // so the window holds about a minute of fast rows; a finished row costs ~1 KB, so memory stays flat and small.
@@ -113,8 +113,7 @@ namespace CalStudio.Engine
         {
             if (_stopSending == null)
                 _stopSending = ApiOutcome.Failure(OutcomeKind.NotSent, ErrorIds.ConnectionFailed, 0, "Not sent: the batch was stopped.");
-            var grace = Stopwatch.StartNew();
-            while (_inFlight.CurrentCount < _throttleLimit && grace.Elapsed < StopGrace) Thread.Sleep(10);
+            _inFlight.WhenIdleAsync().Wait(StopGrace);
             _stop.Cancel();
         }
 

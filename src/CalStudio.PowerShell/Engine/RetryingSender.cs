@@ -46,14 +46,14 @@ namespace CalStudio.Engine
         private readonly ApiKey _key;
         private readonly RetrySettings _settings;
         private readonly RequestPacer _pacer;
-        private readonly SemaphoreSlim _inFlight;
+        private readonly IInFlightGate _inFlight;
         private readonly Func<ApiOutcome> _refuseNewAttempts;
         private readonly Action<ApiOutcome> _attemptEnded;
 
         /// <param name="refuseNewAttempts">Asked right before each attempt: a non-null outcome (a rejected key, a spent quota) ends the prompt unsent.</param>
         /// <param name="attemptEnded">Told of each attempt's outcome while its in-flight slot is still held, so a refusal it sets up
         /// is in place before the slot can go to another prompt.</param>
-        public RetryingSender(CalStudioClient client, ApiKey key, RetrySettings settings, RequestPacer pacer, SemaphoreSlim inFlight,
+        public RetryingSender(CalStudioClient client, ApiKey key, RetrySettings settings, RequestPacer pacer, IInFlightGate inFlight,
                               Func<ApiOutcome> refuseNewAttempts = null, Action<ApiOutcome> attemptEnded = null)
         {
             _refuseNewAttempts = refuseNewAttempts ?? (() => null);
@@ -74,7 +74,9 @@ namespace CalStudio.Engine
                 ApiOutcome outcome;
                 // The pacer's turn is taken inside the in-flight gate: a turn reserved while queued behind the gate
                 // would go stale, and stale turns released together are a burst.
-                await _inFlight.WaitAsync(cancel).ConfigureAwait(false);
+                await _inFlight.EnterAsync(cancel).ConfigureAwait(false);
+                var sentAt = Stopwatch.StartNew();
+                outcome = null;
                 try
                 {
                     // Asked again after the pacer's wait: a stop or a spent quota may have come meanwhile.
@@ -84,7 +86,7 @@ namespace CalStudio.Engine
                     outcome = await _client.SendAsync(request, _key, _settings.Timeout, cancel).ConfigureAwait(false);
                     _attemptEnded(outcome);
                 }
-                finally { _inFlight.Release(); }
+                finally { _inFlight.Exit(new AttemptReport(outcome, sentAt.Elapsed)); }
                 _pacer.Observe(outcome);
 
                 if (outcome.Kind == OutcomeKind.Transient && outcome.RetryAfter > _settings.MaxRetryWait)

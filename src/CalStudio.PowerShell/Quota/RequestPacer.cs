@@ -55,7 +55,7 @@ namespace CalStudio.Quota
         {
             while (Active)
             {
-                var decision = _budget.Update(state => Decide(state, DateTimeOffset.UtcNow));
+                var decision = await _budget.UpdateAsync(state => Decide(state, DateTimeOffset.UtcNow), cancel).ConfigureAwait(false);
                 if (decision.Denied != null) return decision.Denied;
                 if (decision.Wait <= TimeSpan.Zero) return null;
                 await Task.Delay(decision.Wait, cancel).ConfigureAwait(false);

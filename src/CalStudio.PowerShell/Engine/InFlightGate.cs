@@ -1,0 +1,77 @@
+using System;
+using System.Threading;
+using System.Threading.Tasks;
+using CalStudio.Client;
+
+namespace CalStudio.Engine
+{
+    /// <summary>How one attempt went, as the in-flight gate learns from it (latency and overload answers).</summary>
+    internal readonly struct AttemptReport
+    {
+        public AttemptReport(ApiOutcome outcome, TimeSpan latency) { Outcome = outcome; Latency = latency; }
+        /// <summary>Null when the attempt was cancelled or never reached the network.</summary>
+        public ApiOutcome Outcome { get; }
+        public TimeSpan Latency { get; }
+    }
+
+    /// <summary>
+    /// Decides how many attempts may be on the wire at once. An attempt holds a slot from just before the pacer's turn
+    /// until its answer (never during a backoff wait). The batch awaits <see cref="WhenIdleAsync"/> for a stop's grace.
+    /// </summary>
+    internal interface IInFlightGate
+    {
+        Task EnterAsync(CancellationToken cancel);
+        void Exit(AttemptReport report);
+        int InFlight { get; }
+        /// <summary>Completes when no attempt holds a slot.</summary>
+        Task WhenIdleAsync();
+    }
+
+    /// <summary>A fixed number of slots: -ThrottleLimit as given.</summary>
+    internal sealed class FixedInFlightGate : IInFlightGate
+    {
+        private readonly SemaphoreSlim _slots;
+        private readonly object _gate = new object();
+        private int _inFlight;
+        private TaskCompletionSource<bool> _idle = NewIdle(completed: true);
+
+        public FixedInFlightGate(int limit)
+        {
+            Limit = limit;
+            _slots = new SemaphoreSlim(limit, limit);
+        }
+
+        public int Limit { get; }
+        public int InFlight { get { lock (_gate) return _inFlight; } }
+
+        public async Task EnterAsync(CancellationToken cancel)
+        {
+            await _slots.WaitAsync(cancel).ConfigureAwait(false);
+            lock (_gate)
+            {
+                if (_inFlight++ == 0) _idle = NewIdle(completed: false);
+            }
+        }
+
+        public void Exit(AttemptReport report)
+        {
+            TaskCompletionSource<bool> idle = null;
+            lock (_gate)
+            {
+                if (--_inFlight == 0) idle = _idle;
+            }
+            _slots.Release();
+            idle?.TrySetResult(true);
+        }
+
+        public Task WhenIdleAsync() { lock (_gate) return _idle.Task; }
+
+        private static TaskCompletionSource<bool> NewIdle(bool completed)
+        {
+            // Continuations run elsewhere: whoever releases the last slot must not run the stopper's code inline.
+            var tcs = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (completed) tcs.SetResult(true);
+            return tcs;
+        }
+    }
+}
