@@ -9,44 +9,6 @@ using System.Threading.Tasks;
 
 namespace CalStudio.Quota
 {
-    /// <summary>The pacing state every user of one key on this machine shares.</summary>
-    internal sealed class BudgetState
-    {
-        /// <summary>Earliest start of the next request under the configured requests-per-minute (UTC ticks).</summary>
-        public long NextSlot;
-        /// <summary>The UTC day (yyyyMMdd) that DayCount counts.</summary>
-        public int Day;
-        public int DayCount;
-        /// <summary>From X-RateLimit-*: the window's end (UTC ticks), the limit, and the requests still believed left.</summary>
-        public long WindowReset;
-        public int WindowLimit;
-        public int WindowLeft;
-        /// <summary>Nobody starts before this (a 429's Retry-After), UTC ticks.</summary>
-        public long PauseUntil;
-        /// <summary>Spacing of header-paced starts: the last start (UTC ticks).</summary>
-        public long LastStart;
-
-        public string Serialize() =>
-            string.Join(" ", new[] { NextSlot, Day, DayCount, WindowReset, WindowLimit, WindowLeft, PauseUntil, LastStart }
-                .Select(v => v.ToString(CultureInfo.InvariantCulture)));
-
-        public static BudgetState Parse(string text)
-        {
-            var state = new BudgetState();
-            var parts = (text ?? "").Split(new[] { ' ' }, StringSplitOptions.RemoveEmptyEntries);
-            long Part(int i) => i < parts.Length && long.TryParse(parts[i], NumberStyles.Integer, CultureInfo.InvariantCulture, out long v) ? v : 0;
-            state.NextSlot = Part(0);
-            state.Day = (int)Part(1);
-            state.DayCount = (int)Part(2);
-            state.WindowReset = Part(3);
-            state.WindowLimit = (int)Part(4);
-            state.WindowLeft = (int)Part(5);
-            state.PauseUntil = Part(6);
-            state.LastStart = Part(7);
-            return state;
-        }
-    }
-
     /// <summary>
     /// A small state file per key (named by a hash of the key, never the key) in the user's local application
     /// data, locked while it is read and written, so every runspace and every process using one key draws on
