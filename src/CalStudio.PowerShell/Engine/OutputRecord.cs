@@ -1,0 +1,53 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+
+namespace CalStudio.Engine
+{
+    /// <summary>
+    /// The object a row becomes on the pipeline: the Response, with the input row's own columns carried along, so
+    /// Export-Csv writes the user's Id or Owner beside the answer. A column named like a Response property is kept
+    /// too, renamed with <see cref="CollisionPrefix"/>: nothing the user sent in is dropped.
+    /// </summary>
+    internal sealed class OutputRecord
+    {
+        public const string CollisionPrefix = "Input_";
+
+        private static readonly HashSet<string> OwnProperties = new HashSet<string>(
+            typeof(Response).GetProperties().Select(p => p.Name), StringComparer.OrdinalIgnoreCase);
+
+        private readonly HashSet<string> _renamed = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+
+        /// <summary>Columns renamed so far and not yet reported: the cmdlet warns once per batch, naming them.</summary>
+        public IList<string> TakeNewlyRenamed()
+        {
+            var names = _pending.ToList();
+            _pending.Clear();
+            return names;
+        }
+
+        private readonly List<string> _pending = new List<string>();
+
+        public PSObject Build(Response response, RowInput row)
+        {
+            var output = new PSObject(response);
+            if (!(row.Row is PSObject input) || input.BaseObject is string) return output;
+            foreach (var property in input.Properties)
+            {
+                if (!property.IsGettable) continue;
+                if (property.MemberType != PSMemberTypes.NoteProperty && property.MemberType != PSMemberTypes.Property) continue;
+                object value;
+                try { value = property.Value; } catch (GetValueException) { continue; }
+                string name = property.Name;
+                if (OwnProperties.Contains(name))
+                {
+                    name = CollisionPrefix + name;
+                    if (_renamed.Add(property.Name)) _pending.Add(property.Name);
+                }
+                if (output.Properties[name] == null) output.Properties.Add(new PSNoteProperty(name, value));
+            }
+            return output;
+        }
+    }
+}
