@@ -14,6 +14,9 @@ namespace CalStudio.Engine
     {
         public const string CollisionPrefix = "Input_";
 
+        // Prompt, AppName and FileUrl are what the row was bound from: the answer carries them, so they are not collisions.
+        private static readonly HashSet<string> BoundFrom = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { "Prompt", "AppName", "FileUrl" };
+
         private static readonly HashSet<string> OwnProperties = new HashSet<string>(
             typeof(Response).GetProperties().Select(p => p.Name), StringComparer.OrdinalIgnoreCase);
 
@@ -40,6 +43,7 @@ namespace CalStudio.Engine
                 object value;
                 try { value = property.Value; } catch (GetValueException) { continue; }
                 string name = property.Name;
+                if (BoundFrom.Contains(name)) continue;
                 if (OwnProperties.Contains(name))
                 {
                     name = CollisionPrefix + name;

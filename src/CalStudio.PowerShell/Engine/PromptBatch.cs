@@ -197,7 +197,7 @@ namespace CalStudio.Engine
         private void Deliver(RowOutcome result)
         {
             var outcome = result.Outcome;
-            if (result.IsNotSent || outcome.Kind == OutcomeKind.QuotaExhausted)
+            if (result.IsNotSent || outcome?.Kind == OutcomeKind.QuotaExhausted)
             {
                 Counters.NotSent++;
                 if (_stop.Reason == StopReason.KeyRejected) throw Halt(_stop.Cause, result.Row);
@@ -206,7 +206,7 @@ namespace CalStudio.Engine
                 if (_quotaRow == null) _quotaRow = result.Row;
                 return;
             }
-            if (outcome.Kind == OutcomeKind.KeyRejected) throw Halt(outcome, result.Row);
+            if (outcome?.Kind == OutcomeKind.KeyRejected) throw Halt(outcome, result.Row);
 
             Counters.Retries += Math.Max(0, result.Response.Attempts - 1);
             if (result.Response.FromJournal) Counters.FromJournal++;
