@@ -55,6 +55,14 @@ namespace CalStudio.Commands
             return record;
         }
 
+        /// <summary>Progress only where someone watches: an interactive host that has not silenced it.</summary>
+        internal bool HostShowsProgress()
+        {
+            if (Host?.UI?.RawUI == null || ProcessIsNonInteractive()) return false;
+            var preference = GetVariableValue("ProgressPreference");
+            return !(preference is ActionPreference p && p == ActionPreference.SilentlyContinue) && !"SilentlyContinue".Equals(preference?.ToString());
+        }
+
         /// <summary>pwsh -NonInteractive (or an abbreviation such as -noni), as scheduled tasks run: never prompt or draw progress.</summary>
         internal static bool ProcessIsNonInteractive()
         {

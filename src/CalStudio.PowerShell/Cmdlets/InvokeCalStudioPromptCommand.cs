@@ -29,9 +29,9 @@ namespace CalStudio.Commands
         private WhatIfEstimate _whatIf;
         private HashSet<string> _boundOnCommandLine;
         private readonly OutputRecord _output = new OutputRecord();
-        private long _index;
+        private RowBinder _binder;
         private bool _mayConfirm;
-        private ProgressRecord _progress;
+        private BatchProgress _progress;
 
         [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
         [Alias("Question", "Text", "Input")]
@@ -68,6 +68,7 @@ namespace CalStudio.Commands
             _lease = _session.Lease(); // a Disconnect-CalStudio later in the pipeline must not pull the key from under this batch
             _boundOnCommandLine = new HashSet<string>(MyInvocation.BoundParameters.Keys, StringComparer.OrdinalIgnoreCase);
             if (JournalPath != null) OpenJournal();
+            _binder = new RowBinder(KeyProperty, _session.AppName, Bound(nameof(Prompt)));
 
             bool whatIf = Bound("WhatIf") ? ((SwitchParameter)MyInvocation.BoundParameters["WhatIf"]).IsPresent
                 : LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"));
@@ -77,12 +78,13 @@ namespace CalStudio.Commands
             var retry = _session.Retry.With(Bound(nameof(MaxRetries)) ? MaxRetries : (int?)null, Bound(nameof(TimeoutSec)) ? TimeoutSec : (int?)null);
             _batch = new PromptBatch(_session, retry, Bound(nameof(ThrottleLimit)) ? ThrottleLimit : _session.ThrottleLimit, _journal, KeyProperty != null, this);
             if (Bound(nameof(TotalCount))) _batch.Counters.Total = TotalCount;
-            if (!HostShowsProgress()) _progress = null; else _progress = new ProgressRecord(0x5CA1, "CalStudio prompts", "Starting");
+            if (HostShowsProgress()) _progress = new BatchProgress();
         }
 
         protected override void ProcessRecord()
         {
-            var row = BindRow();
+            var row = _binder.Bind(InputObject, Prompt, AppName, FileUrl, out string fatal);
+            if (fatal != null) Terminate(ErrorIds.KeyPropertyNotFound, fatal, InputObject);
             if (_whatIf != null) { _whatIf.Count(row); return; }
             if (_mayConfirm && !ShouldProcess("'" + ResponseParser.Shorten(row.Prompt ?? "", 60) + "' (app " + (row.AppName ?? "none") + ")", "Send prompt to CalStudio")) return;
             Run(() => _batch.Add(row));
@@ -112,40 +114,13 @@ namespace CalStudio.Commands
             catch (OperationCanceledException) when (_batch.Cancelled.IsCancellationRequested) { throw new PipelineStoppedException(); }
         }
 
-        private RowInput BindRow()
-        {
-            long index = _index++;
-            object target = (object)InputObject ?? Prompt;
-            string prompt = Prompt;
-            // A piped string is the prompt itself, unless -Prompt was given on the command line.
-            if (!Bound(nameof(Prompt)) && InputObject?.BaseObject is string text) prompt = text;
-            ApiOutcome bindingError = null;
-            if (PromptArgumentAttribute.IsNotText(prompt, out string typeName))
-            {
-                bindingError = RowInput.Invalid(ErrorIds.InvalidPrompt, "The prompt is a " + typeName + ", not text; select the column that holds the text.");
-                prompt = null;
-            }
-            string key = null;
-            if (KeyProperty != null)
-            {
-                var property = InputObject?.Properties[KeyProperty];
-                if (index == 0 && (property == null || InputObject.BaseObject is string))
-                    Terminate(ErrorIds.KeyPropertyNotFound, "The first row has no '" + KeyProperty + "' property (-KeyProperty). Its properties: " +
-                        string.Join(", ", InputObject?.Properties.Select(p => p.Name) ?? new string[0]) + ". Nothing was sent.", target);
-                key = property?.Value == null ? null : LanguagePrimitives.ConvertTo<string>(property.Value);
-            }
-            return new RowInput(index, target, prompt, string.IsNullOrEmpty(AppName) ? _session.AppName : AppName, FileUrl, key, bindingError);
-        }
-
         // ---- IBatchHost: called on the pipeline thread only ----
 
         void IBatchHost.WriteAnswer(Response response, RowInput row)
         {
             WriteObject(_output.Build(response, row));
-            var renamed = _output.TakeNewlyRenamed();
-            if (renamed.Count > 0)
-                WriteWarning("The input column(s) " + string.Join(", ", renamed) + " share a name with a property of the answer; they are kept as " +
-                             string.Join(", ", renamed.Select(n => OutputRecord.CollisionPrefix + n)) + ".");
+            string renamed = _output.TakeRenameWarning();
+            if (renamed != null) WriteWarning(renamed);
         }
 
         void IBatchHost.WriteRowError(Response failed, ApiOutcome outcome, RowInput row) =>
@@ -157,15 +132,7 @@ namespace CalStudio.Commands
 
         void IBatchHost.WriteProgress(BatchCounters c, bool completed)
         {
-            if (_progress == null) return;
-            if (completed) { _progress.RecordType = ProgressRecordType.Completed; WriteProgress(_progress); return; }
-            _progress.StatusDescription = BatchTexts.Progress(c);
-            if (BatchTexts.TryEta(c, out int percent, out int? secondsLeft))
-            {
-                _progress.PercentComplete = percent;
-                if (secondsLeft.HasValue) _progress.SecondsRemaining = secondsLeft.Value;
-            }
-            WriteProgress(_progress);
+            if (_progress != null) WriteProgress(_progress.Next(c, completed));
         }
 
         private void ThrowHalt(BatchHaltedException halt)
@@ -177,13 +144,6 @@ namespace CalStudio.Commands
                 MyInvocation.BoundParameters.Where(p => _boundOnCommandLine.Contains(p.Key)), OwnParameters, JournalPath != null);
             Terminate(ErrorIds.DailyQuotaExhausted, BatchTexts.QuotaExhausted(halt.Counters, halt.Outcome, DateTimeOffset.Now, resume), target,
                 halt.Outcome, "After the reset, run: " + resume);
-        }
-
-        private bool HostShowsProgress()
-        {
-            if (Host?.UI?.RawUI == null || ProcessIsNonInteractive()) return false;
-            var preference = GetVariableValue("ProgressPreference");
-            return !(preference is ActionPreference p && p == ActionPreference.SilentlyContinue) && !"SilentlyContinue".Equals(preference?.ToString());
         }
 
         /// <summary>PowerShell disposes the cmdlet when the pipeline ends, stopped or not: close the journal, end the lease.</summary>

@@ -22,12 +22,14 @@ namespace CalStudio.Engine
 
         private readonly HashSet<string> _renamed = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
 
-        /// <summary>Columns renamed so far and not yet reported: the cmdlet warns once per batch, naming them.</summary>
-        public IList<string> TakeNewlyRenamed()
+        /// <summary>A warning naming the columns renamed since the last call, or null: a batch warns once, not per row.</summary>
+        public string TakeRenameWarning()
         {
-            var names = _pending.ToList();
+            if (_pending.Count == 0) return null;
+            string text = "The input column(s) " + string.Join(", ", _pending) + " share a name with a property of the answer; they are kept as " +
+                          string.Join(", ", _pending.Select(n => CollisionPrefix + n)) + ".";
             _pending.Clear();
-            return names;
+            return text;
         }
 
         private readonly List<string> _pending = new List<string>();
