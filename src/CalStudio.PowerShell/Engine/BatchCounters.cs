@@ -38,6 +38,6 @@ namespace CalStudio.Engine
 
         /// <summary>Whole numbers when large; a short batch keeps its precision instead of reading 0.</summary>
         internal static string Rate(double perMinute) =>
-            perMinute >= 10 ? perMinute.ToString("0", CultureInfo.InvariantCulture) : perMinute.ToString("0.0#", CultureInfo.InvariantCulture);
+            perMinute >= 10 || perMinute == 0 ? perMinute.ToString("0", CultureInfo.InvariantCulture) : perMinute.ToString("0.0#", CultureInfo.InvariantCulture);
     }
 }
