@@ -12,8 +12,7 @@ namespace CalStudio.Engine
     internal static class BatchTexts
     {
         public static string KeyRejected(ApiOutcome cause) =>
-            (cause?.StatusCode == 401 ? "The API rejected the key (HTTP 401); the batch stopped, since every row would fail the same way. " : "The batch stopped. ") +
-            (cause?.ErrorMessage ?? "");
+            "The batch stopped, since every row would fail the same way with this key. " + (cause?.ErrorMessage ?? "");
 
         public const string KeyRejectedAction = "Check the key with Connect-CalStudio (Get-CalStudioConnection shows its last characters), then run the batch again.";
 
