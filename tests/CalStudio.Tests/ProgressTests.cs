@@ -30,7 +30,7 @@ namespace CalStudio.Tests
             Assert.NotEmpty(records);
             var running = records.Where(r => r.RecordType == ProgressRecordType.Processing).ToList();
             Assert.True(running.Count >= 2, "expected progress while running, got " + running.Count);
-            Assert.All(running, r => Assert.Matches(@"^\d+ done, \d+ failed, \d+ per minute$", r.StatusDescription));
+            Assert.All(running, r => Assert.Matches(@"^\d+ done, \d+ failed, \d+(\.\d+)? per minute$", r.StatusDescription));
             Assert.Contains(running, r => r.PercentComplete > 0 && r.PercentComplete < 100 && r.SecondsRemaining >= 0);
             Assert.Equal(ProgressRecordType.Completed, records.Last().RecordType);
         }

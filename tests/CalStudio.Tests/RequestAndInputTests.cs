@@ -75,8 +75,17 @@ namespace CalStudio.Tests
         [InlineData("p", "app", "ftp://x.example/a.pdf", ErrorIds.InvalidFileUrl)]
         public void Bad_rows_are_refused_before_sending(string prompt, string app, string file, string errorId)
         {
-            var row = new RowInput { Prompt = prompt, AppName = app, FileUrl = file };
+            var row = new RowInput(0, null, prompt, app, file);
             Assert.Equal(errorId, row.Validate()?.ErrorId);
+        }
+
+        [Fact]
+        public void A_prompt_with_a_lone_surrogate_is_refused_since_it_cannot_arrive_intact()
+        {
+            // Built at run time: xunit's theory data would turn a lone surrogate into U+FFFD on the way in.
+            foreach (string prompt in new[] { "lone " + '\ud800' + " high", "lone " + '\udc00' + " low", "swapped " + '\udc00' + '\ud800', "end " + '\ud83d' })
+                Assert.Equal(ErrorIds.InvalidPrompt, new RowInput(0, null, prompt, "app", null).Validate()?.ErrorId);
+            Assert.Null(new RowInput(0, null, "pair " + '\ud83d' + '\udc4b', "app", null).Validate());
         }
 
         [Theory]
@@ -85,8 +94,8 @@ namespace CalStudio.Tests
         [InlineData(null)]
         public void Good_rows_pass(string file)
         {
-            Assert.Null(new RowInput { Prompt = "مرحبا 👋", AppName = "app", FileUrl = file }.Validate());
-            Assert.Null(new RowInput { Prompt = new string('x', 1024 * 1024), AppName = "app" }.Validate());
+            Assert.Null(new RowInput(0, null, "مرحبا 👋", "app", file).Validate());
+            Assert.Null(new RowInput(0, null, new string('x', 1024 * 1024), "app", null).Validate());
         }
 
         [Fact]

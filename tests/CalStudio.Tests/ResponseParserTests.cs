@@ -22,7 +22,7 @@ namespace CalStudio.Tests
         [Theory]
         [InlineData(400, "invalid_request", OutcomeKind.Permanent, ErrorIds.BadRequest)]
         [InlineData(401, "invalid_api_key", OutcomeKind.KeyRejected, ErrorIds.KeyRejected)]
-        [InlineData(403, "forbidden", OutcomeKind.KeyRejected, ErrorIds.KeyRejected)]
+        [InlineData(403, "forbidden", OutcomeKind.Permanent, ErrorIds.Forbidden)]
         [InlineData(404, "app_not_found", OutcomeKind.Permanent, ErrorIds.NotFound)]
         [InlineData(429, "rate_limit_exceeded", OutcomeKind.Transient, ErrorIds.RateLimited)]
         [InlineData(429, "daily_quota_exceeded", OutcomeKind.QuotaExhausted, ErrorIds.DailyQuotaExhausted)]

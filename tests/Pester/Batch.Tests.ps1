@@ -145,9 +145,9 @@ Describe 'A fault mix' {
         $stats = Get-CalStudioEmulatorStats $emu
         $twice = @($stats.prompts.PSObject.Properties | Where-Object { $_.Value.succeeded -gt 1 })
         $twice.Count | Should -Be 0
-        # A timed-out or dropped request is gone for the client before the server notices the closed socket, so the
-        # server may briefly count one or two more; the exact bound is asserted without faults above.
-        $stats.maxInFlight | Should -BeLessOrEqual 18
+        # No in-flight bound here: a timed-out or dropped request is gone for the client before the server notices the
+        # closed socket, so the server's count depends on machine load (it read 19 once). The exact bound is asserted
+        # without faults above, where it is the client's own.
         @($out).Count | Should -BeGreaterOrEqual 1990   # 99.5% with the default 4 retries
         @($out | Where-Object Attempts -gt 1).Count | Should -BeGreaterThan 100
     }

@@ -74,7 +74,9 @@ Describe 'The daily cap and resuming from the journal' {
         $caught.Exception.Message | Should -Match '30 rows done'
         $caught.Exception.Message | Should -Match '20 rows not sent'
         $caught.Exception.Message | Should -Match 'resets'
-        $caught.Exception.Message | Should -Match ([regex]::Escape('-JournalPath $journal -KeyProperty Id'))
+        # Rebuilt from the bound parameters, quoted so it can be pasted back; never the raw line.
+        $caught.Exception.Message | Should -Match ([regex]::Escape("| Invoke-CalStudioPrompt -JournalPath '$journal' -KeyProperty 'Id' -ThrottleLimit 4"))
+        $caught.ErrorDetails.RecommendedAction | Should -Match ([regex]::Escape("-JournalPath '$journal'"))
         $first.Count | Should -Be 30
         (Get-CalStudioEmulatorStats $emu -NoPrompts).statusCounts.'429' | Should -BeLessOrEqual 4
     }

@@ -9,51 +9,72 @@ namespace CalStudio.Client
         Success,
         /// <summary>Worth another attempt: 429 per-minute limit, 5xx, dropped connection, timeout.</summary>
         Transient,
-        /// <summary>The request itself is wrong (400, 404, success:false for the prompt): retrying cannot help.</summary>
+        /// <summary>The request itself is wrong (400, 403, 404, success:false for the prompt): retrying cannot help.</summary>
         Permanent,
-        /// <summary>401 or 403: every further row would fail the same way, so the batch stops.</summary>
+        /// <summary>401: every further row would fail the same way, so the batch stops.</summary>
         KeyRejected,
         /// <summary>The daily quota is spent: the batch stops and says how to resume.</summary>
         QuotaExhausted,
-        /// <summary>Not attempted because the batch was stopping (Ctrl+C); a rerun sends it.</summary>
-        NotSent,
     }
 
-    /// <summary>The result of one attempt (or of the last attempt, after retries).</summary>
+    /// <summary>The result of one attempt (or of the last attempt, after retries). Built once; a change makes a new value.</summary>
     public sealed class ApiOutcome
     {
-        public OutcomeKind Kind { get; set; }
+        public OutcomeKind Kind { get; init; }
 
         /// <summary>Stable ErrorId for the error record, such as ApiServerError; null on success.</summary>
-        public string ErrorId { get; set; }
+        public string ErrorId { get; init; }
 
         /// <summary>HTTP status, or 0 when no answer came (dropped connection, timeout).</summary>
-        public int StatusCode { get; set; }
+        public int StatusCode { get; init; }
 
-        public string Message { get; set; }
+        public string Message { get; init; }
 
         /// <summary>The API's error code from its envelope (invalid_api_key, ...), when it gave one.</summary>
-        public string ApiErrorCode { get; set; }
+        public string ApiErrorCode { get; init; }
 
         /// <summary>A sentence that says what went wrong, for the error record.</summary>
-        public string ErrorMessage { get; set; }
+        public string ErrorMessage { get; init; }
 
-        public string RequestId { get; set; }
-        public TimeSpan? RetryAfter { get; set; }
-        public RateLimitSnapshot RateLimit { get; set; }
+        public string RequestId { get; init; }
+        public TimeSpan? RetryAfter { get; init; }
+        public RateLimitSnapshot RateLimit { get; init; }
+
+        /// <summary>The transport's own exception (a socket or TLS failure), kept as the error record's InnerException.</summary>
+        public Exception Cause { get; init; }
 
         public bool IsSuccess => Kind == OutcomeKind.Success;
 
-        internal static ApiOutcome Failure(OutcomeKind kind, string errorId, int status, string errorMessage, string apiCode = null, string requestId = null) =>
-            new ApiOutcome { Kind = kind, ErrorId = errorId, StatusCode = status, ErrorMessage = errorMessage, ApiErrorCode = apiCode, RequestId = requestId };
+        /// <param name="kind">Only where the table's usual kind does not hold (an empty 200 is retried, say).</param>
+        internal static ApiOutcome Failure(string errorId, int status, string errorMessage, string apiCode = null, string requestId = null,
+                                           Exception cause = null, OutcomeKind? kind = null) =>
+            new ApiOutcome
+            {
+                Kind = kind ?? ErrorIds.Info(errorId).Kind, ErrorId = errorId, StatusCode = status, ErrorMessage = errorMessage,
+                ApiErrorCode = apiCode, RequestId = requestId, Cause = cause,
+            };
+
+        /// <summary>The same answer counted as another failure (a Retry-After too long to wait is a spent quota).</summary>
+        internal ApiOutcome As(string errorId, string errorMessage) => Copy(ErrorIds.Info(errorId).Kind, errorId, errorMessage, RequestId, RateLimit, RetryAfter);
+
+        /// <summary>The same answer with what its headers said.</summary>
+        internal ApiOutcome WithHeaders(string requestId, RateLimitSnapshot rateLimit, TimeSpan? retryAfter) =>
+            Copy(Kind, ErrorId, ErrorMessage, RequestId ?? requestId, rateLimit ?? RateLimit, retryAfter ?? RetryAfter);
+
+        private ApiOutcome Copy(OutcomeKind kind, string errorId, string errorMessage, string requestId, RateLimitSnapshot rateLimit, TimeSpan? retryAfter) =>
+            new ApiOutcome
+            {
+                Kind = kind, ErrorId = errorId, ErrorMessage = errorMessage, StatusCode = StatusCode, Message = Message,
+                ApiErrorCode = ApiErrorCode, RequestId = requestId, RetryAfter = retryAfter, RateLimit = rateLimit, Cause = Cause,
+            };
     }
 
     /// <summary>What the X-RateLimit-* headers of one answer said.</summary>
     public sealed class RateLimitSnapshot
     {
-        public int? Limit { get; set; }
-        public int? Remaining { get; set; }
-        public DateTimeOffset? Reset { get; set; }
-        public DateTimeOffset ObservedAt { get; set; }
+        public int? Limit { get; init; }
+        public int? Remaining { get; init; }
+        public DateTimeOffset? Reset { get; init; }
+        public DateTimeOffset ObservedAt { get; init; }
     }
 }

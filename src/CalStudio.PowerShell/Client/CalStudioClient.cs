@@ -81,7 +81,7 @@ namespace CalStudio.Client
                 }
                 catch (OperationCanceledException)
                 {
-                    return ApiOutcome.Failure(OutcomeKind.Transient, ErrorIds.Timeout, 0,
+                    return ApiOutcome.Failure(ErrorIds.Timeout, 0,
                         "No answer from the API within " + timeout.TotalSeconds + " s (-TimeoutSec).");
                 }
                 catch (HttpRequestException ex)
@@ -90,8 +90,8 @@ namespace CalStudio.Client
                 }
                 catch (IOException ex)
                 {
-                    return ApiOutcome.Failure(OutcomeKind.Transient, ErrorIds.ConnectionFailed, 0,
-                        "The connection to the API broke while reading its answer: " + ex.Message);
+                    return ApiOutcome.Failure(ErrorIds.ConnectionFailed, 0,
+                        "The connection to the API broke while reading its answer: " + ex.Message, cause: ex);
                 }
                 finally
                 {
@@ -144,30 +144,22 @@ namespace CalStudio.Client
         }
 
         private ApiOutcome TooLarge(int status) =>
-            ApiOutcome.Failure(OutcomeKind.Permanent, ErrorIds.ResponseTooLarge, status,
+            ApiOutcome.Failure(ErrorIds.ResponseTooLarge, status,
                 "The API's answer is larger than " + (_maxResponseBytes / (1024 * 1024)) + " MB; it was not read further.");
 
+        /// <summary>The innermost cause says what happened ("Connection refused"); the outer ones only repeat it, so the
+        /// message names it once and the whole chain stays on the error record as its InnerException.</summary>
         private static ApiOutcome FromTransportException(HttpRequestException ex)
         {
+            Exception root = ex;
             for (Exception inner = ex; inner != null; inner = inner.InnerException)
             {
                 if (inner is AuthenticationException)
-                    return ApiOutcome.Failure(OutcomeKind.Permanent, ErrorIds.TlsFailure, 0,
-                        "The TLS connection to the API failed; the server's certificate was refused: " + AllMessages(ex));
+                    return ApiOutcome.Failure(ErrorIds.TlsFailure, 0,
+                        "The TLS connection to the API failed; the server's certificate was refused: " + inner.Message, cause: ex);
+                root = inner;
             }
-            return ApiOutcome.Failure(OutcomeKind.Transient, ErrorIds.ConnectionFailed, 0,
-                "The connection to the API failed: " + AllMessages(ex));
-        }
-
-        private static string AllMessages(Exception ex)
-        {
-            var sb = new StringBuilder();
-            for (; ex != null; ex = ex.InnerException)
-            {
-                if (sb.Length > 0) sb.Append(" -> ");
-                sb.Append(ex.Message);
-            }
-            return sb.ToString();
+            return ApiOutcome.Failure(ErrorIds.ConnectionFailed, 0, "The connection to the API failed: " + root.Message, cause: ex);
         }
 
         public void Dispose() => _http.Dispose();

@@ -17,12 +17,10 @@ namespace CalStudio.Client
             try { outcome = ParseCore(status, contentType, body ?? string.Empty, header ?? (_ => null)); }
             catch (Exception ex) when (!(ex is OutOfMemoryException))
             {
-                outcome = ApiOutcome.Failure(OutcomeKind.Permanent, ErrorIds.InvalidResponse, status,
+                outcome = ApiOutcome.Failure(ErrorIds.InvalidResponse, status,
                     "The API's answer could not be read: " + ex.Message);
             }
-            outcome.RequestId = outcome.RequestId ?? Safe(() => header?.Invoke("X-Request-Id"));
-            outcome.RateLimit = Safe(() => ReadRateLimit(header));
-            return outcome;
+            return outcome.WithHeaders(Safe(() => header?.Invoke("X-Request-Id")), Safe(() => ReadRateLimit(header)), null);
         }
 
         private static ApiOutcome ParseCore(int status, string contentType, string body, Func<string, string> header)
@@ -33,7 +31,7 @@ namespace CalStudio.Client
             if (status >= 300 && status < 400)
             {
                 string location = header("Location");
-                return ApiOutcome.Failure(OutcomeKind.Permanent, ErrorIds.RedirectRefused, status,
+                return ApiOutcome.Failure(ErrorIds.RedirectRefused, status,
                     "The API answered HTTP " + status + " redirecting to '" + (location ?? "(no Location)") +
                     "'. Redirects are not followed because the key travels in the request body; check -BaseUri.");
             }
@@ -47,10 +45,10 @@ namespace CalStudio.Client
         private static ApiOutcome ParseSuccessBody(string body, Dictionary<string, object> json, string contentType)
         {
             if (body.Length == 0)
-                return ApiOutcome.Failure(OutcomeKind.Transient, ErrorIds.InvalidResponse, 200, "The API answered HTTP 200 with an empty body.");
+                return ApiOutcome.Failure(ErrorIds.InvalidResponse, 200, "The API answered HTTP 200 with an empty body.", kind: OutcomeKind.Transient);
             if (json == null)
-                return ApiOutcome.Failure(OutcomeKind.Transient, ErrorIds.InvalidResponse, 200,
-                    "The API answered HTTP 200 with a body that is not a JSON object" + DescribeBody(body, contentType) + ".");
+                return ApiOutcome.Failure(ErrorIds.InvalidResponse, 200,
+                    "The API answered HTTP 200 with a body that is not a JSON object" + DescribeBody(body, contentType) + ".", kind: OutcomeKind.Transient);
 
             json.TryGetValue("success", out object successValue);
             json.TryGetValue("message", out object messageValue);
@@ -63,18 +61,19 @@ namespace CalStudio.Client
                 // A failure the app reports with a 5xx status is the server's trouble (retry); anything else is about the request.
                 var kind = reported >= 500 ? OutcomeKind.Transient : OutcomeKind.Permanent;
                 string text = messageValue as string;
-                var outcome = ApiOutcome.Failure(kind, ErrorIds.Unsuccessful, 200,
-                    "The app did not answer the prompt (success: false" + (reported > 0 ? ", status " + reported : "") + ")" +
-                    (string.IsNullOrEmpty(text) ? "." : ": " + text));
-                outcome.Message = text;
-                return outcome;
+                return new ApiOutcome
+                {
+                    Kind = kind, ErrorId = ErrorIds.Unsuccessful, StatusCode = 200, Message = text,
+                    ErrorMessage = "The app did not answer the prompt (success: false" + (reported > 0 ? ", status " + reported : "") + ")" +
+                                   (string.IsNullOrEmpty(text) ? "." : ": " + text),
+                };
             }
 
             if (!(successValue is bool))
-                return ApiOutcome.Failure(OutcomeKind.Permanent, ErrorIds.InvalidResponse, 200,
+                return ApiOutcome.Failure(ErrorIds.InvalidResponse, 200,
                     "The API's answer has no boolean 'success' field (got " + TypeName(successValue) + ").");
             if (!(messageValue is string message))
-                return ApiOutcome.Failure(OutcomeKind.Permanent, ErrorIds.InvalidResponse, 200,
+                return ApiOutcome.Failure(ErrorIds.InvalidResponse, 200,
                     "The API's answer has no string 'message' field (got " + TypeName(messageValue) + ").");
 
             return new ApiOutcome { Kind = OutcomeKind.Success, StatusCode = 200, Message = message };
@@ -88,12 +87,11 @@ namespace CalStudio.Client
             else
             {
                 string apiText = json != null && json.TryGetValue("message", out object m) ? m as string : null;
-                outcome = ApiOutcome.Failure(KindForStatus(status, null), ErrorIdForStatus(status, null), status,
+                outcome = ApiOutcome.Failure(ErrorIds.ForStatus(status, null), status,
                     "The API answered HTTP " + status + (apiText != null ? ": " + apiText : DescribeBody(body, contentType)) + ".");
             }
 
-            outcome.RetryAfter = RetryAfter.Parse(header("Retry-After"), DateTimeOffset.UtcNow);
-            return outcome;
+            return outcome.WithHeaders(null, null, RetryAfter.Parse(header("Retry-After"), DateTimeOffset.UtcNow));
         }
 
         private static ApiOutcome FromEnvelope(int status, Dictionary<string, object> envelope)
@@ -105,32 +103,11 @@ namespace CalStudio.Client
             if (code != null) sb.Append(" ").Append(code);
             if (text != null) sb.Append(": ").Append(text.TrimEnd('.')).Append('.');
             else sb.Append('.');
-            return ApiOutcome.Failure(KindForStatus(status, code), ErrorIdForStatus(status, code), status, sb.ToString(), code, requestId);
+            return ApiOutcome.Failure(ErrorIds.ForStatus(status, code), status, sb.ToString(), code, requestId);
         }
 
         internal static bool IsDailyQuotaCode(string code) =>
             code != null && (code.IndexOf("daily", StringComparison.OrdinalIgnoreCase) >= 0 || code.IndexOf("quota", StringComparison.OrdinalIgnoreCase) >= 0);
-
-        private static OutcomeKind KindForStatus(int status, string code)
-        {
-            if (status == 401 || status == 403) return OutcomeKind.KeyRejected;
-            if (status == 429) return IsDailyQuotaCode(code) ? OutcomeKind.QuotaExhausted : OutcomeKind.Transient;
-            if (status == 408 || status >= 500) return OutcomeKind.Transient;
-            return OutcomeKind.Permanent;
-        }
-
-        private static string ErrorIdForStatus(int status, string code)
-        {
-            switch (status)
-            {
-                case 400: return ErrorIds.BadRequest;
-                case 401:
-                case 403: return ErrorIds.KeyRejected;
-                case 404: return ErrorIds.NotFound;
-                case 429: return IsDailyQuotaCode(code) ? ErrorIds.DailyQuotaExhausted : ErrorIds.RateLimited;
-                default: return status >= 500 ? ErrorIds.ServerError : ErrorIds.UnexpectedStatus;
-            }
-        }
 
         private static RateLimitSnapshot ReadRateLimit(Func<string, string> header)
         {
@@ -182,7 +159,7 @@ namespace CalStudio.Client
         internal static string Shorten(string text, int max)
         {
             var flat = text.Replace('\r', ' ').Replace('\n', ' ');
-            return flat.Length <= max ? flat : flat.Substring(0, max) + "...";
+            return flat.Length <= max ? flat : flat.Substring(0, max) + "…";
         }
 
         private static T Safe<T>(Func<T> f) where T : class

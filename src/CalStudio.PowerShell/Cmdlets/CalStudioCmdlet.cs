@@ -9,7 +9,7 @@ namespace CalStudio.Commands
     /// <summary>An API failure as an exception: what ErrorRecords carry. Holds no key and no request body.</summary>
     public sealed class CalStudioException : Exception
     {
-        public CalStudioException(string message, ApiOutcome outcome = null) : base(message)
+        public CalStudioException(string message, ApiOutcome outcome = null, Exception inner = null) : base(message, inner ?? outcome?.Cause)
         {
             if (outcome == null) return;
             StatusCode = outcome.StatusCode;
@@ -29,19 +29,20 @@ namespace CalStudio.Commands
         {
             var session = SessionStore.Current;
             if (session == null)
-                Terminate(ErrorIds.NotConnected, ErrorCategory.ConnectionError,
+                Terminate(ErrorIds.NotConnected,
                     "Not connected to CalStudio. Run Connect-CalStudio first (with -ApiKey, or with the key in $env:CALSTUDIO_API_KEY).", null);
             return session;
         }
 
-        internal void Terminate(string errorId, ErrorCategory category, string message, object target, ApiOutcome outcome = null, string recommendedAction = null)
+        internal void Terminate(string errorId, string message, object target, ApiOutcome outcome = null, string recommendedAction = null, Exception cause = null)
         {
-            ThrowTerminatingError(Record(errorId, category, message, target, outcome, recommendedAction));
+            ThrowTerminatingError(Record(errorId, message, target, outcome, recommendedAction, cause));
         }
 
-        internal static ErrorRecord Record(string errorId, ErrorCategory category, string message, object target, ApiOutcome outcome = null, string recommendedAction = null)
+        /// <summary>Every error record the module writes: the category comes from the ErrorIds table, never from the call site.</summary>
+        internal static ErrorRecord Record(string errorId, string message, object target, ApiOutcome outcome = null, string recommendedAction = null, Exception cause = null)
         {
-            var record = new ErrorRecord(new CalStudioException(message, outcome), errorId, category, target);
+            var record = new ErrorRecord(new CalStudioException(message, outcome, cause), errorId, ErrorIds.Info(errorId).Category, target);
             string details = message;
             if (outcome != null && (outcome.ApiErrorCode != null || outcome.RequestId != null))
                 details += " [" + string.Join(", ", new[]
@@ -49,9 +50,17 @@ namespace CalStudio.Commands
                     outcome.StatusCode > 0 ? "status " + outcome.StatusCode : null,
                     outcome.ApiErrorCode != null ? "code " + outcome.ApiErrorCode : null,
                     outcome.RequestId != null ? "request id " + outcome.RequestId : null,
-                }.Where(s => s != null)) + "]";
+                }.Where(t => t != null)) + "]";
             record.ErrorDetails = new ErrorDetails(details) { RecommendedAction = recommendedAction };
             return record;
+        }
+
+        /// <summary>Progress only where someone watches: an interactive host that has not silenced it.</summary>
+        internal bool HostShowsProgress()
+        {
+            if (Host?.UI?.RawUI == null || ProcessIsNonInteractive()) return false;
+            var preference = GetVariableValue("ProgressPreference");
+            return !(preference is ActionPreference p && p == ActionPreference.SilentlyContinue) && !"SilentlyContinue".Equals(preference?.ToString());
         }
 
         /// <summary>pwsh -NonInteractive (or an abbreviation such as -noni), as scheduled tasks run: never prompt or draw progress.</summary>
@@ -60,30 +69,6 @@ namespace CalStudio.Commands
             foreach (string arg in Environment.GetCommandLineArgs())
                 if (arg.Length >= 5 && "-noninteractive".StartsWith(arg.ToLowerInvariant(), StringComparison.Ordinal)) return true;
             return false;
-        }
-
-        /// <summary>The category PowerShell users filter on, by ErrorId.</summary>
-        internal static ErrorCategory CategoryOf(string errorId)
-        {
-            switch (errorId)
-            {
-                case ErrorIds.InvalidPrompt:
-                case ErrorIds.InvalidFileUrl:
-                case ErrorIds.InvalidAppName:
-                case ErrorIds.MissingAppName:
-                case ErrorIds.BadRequest: return ErrorCategory.InvalidArgument;
-                case ErrorIds.NotFound: return ErrorCategory.ObjectNotFound;
-                case ErrorIds.KeyRejected: return ErrorCategory.AuthenticationError;
-                case ErrorIds.RateLimited:
-                case ErrorIds.DailyQuotaExhausted: return ErrorCategory.LimitsExceeded;
-                case ErrorIds.Timeout: return ErrorCategory.OperationTimeout;
-                case ErrorIds.ConnectionFailed:
-                case ErrorIds.RedirectRefused: return ErrorCategory.ConnectionError;
-                case ErrorIds.TlsFailure: return ErrorCategory.SecurityError;
-                case ErrorIds.ServerError: return ErrorCategory.ResourceUnavailable;
-                case ErrorIds.Unsuccessful: return ErrorCategory.InvalidOperation;
-                default: return ErrorCategory.InvalidResult;
-            }
         }
     }
 }

@@ -78,7 +78,7 @@ namespace CalStudio.Commands
         {
             var uriProblem = BaseUriPolicy.Check(BaseUri);
             if (uriProblem != null)
-                Terminate(uriProblem.Item1, ErrorCategory.SecurityError, uriProblem.Item2, BaseUri);
+                Terminate(uriProblem.Item1, uriProblem.Item2, BaseUri);
 
             SecureString secret = FindKey();
             var key = new ApiKey(secret);
@@ -132,7 +132,7 @@ namespace CalStudio.Commands
                 }
             }
 
-            Terminate(ErrorIds.NoApiKey, ErrorCategory.AuthenticationError,
+            Terminate(ErrorIds.NoApiKey,
                 "No CalStudio API key. Give one with -ApiKey (a SecureString, e.g. from Get-Secret or Read-Host -AsSecureString) " +
                 "or set the environment variable " + KeyVariable + " for unattended runs.", null,
                 recommendedAction: "Connect-CalStudio -ApiKey (Get-Secret CalStudio) or $env:" + KeyVariable + " = '<key>' in the task's environment.");

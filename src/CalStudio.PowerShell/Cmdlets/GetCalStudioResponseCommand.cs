@@ -66,10 +66,10 @@ namespace CalStudio.Commands
         {
             string path = GetUnresolvedProviderPathFromPSPath(JournalPath);
             if (!System.IO.File.Exists(path))
-                Terminate(ErrorIds.JournalUnreadable, ErrorCategory.ObjectNotFound, "There is no journal at '" + path + "'.", JournalPath);
+                Terminate(ErrorIds.JournalUnreadable, "There is no journal at '" + path + "'.", JournalPath);
             JournalContents contents = null;
             try { contents = JournalFile.Read(path); }
-            catch (JournalException ex) { Terminate(ex.ErrorId, ErrorCategory.ReadError, ex.Message, JournalPath); }
+            catch (JournalException ex) { Terminate(ex.ErrorId, ex.Message, JournalPath, cause: ex); }
             foreach (var warning in contents.Warnings) WriteWarning(warning);
             return contents.Entries;
         }

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.Threading;
 using System.Threading.Tasks;
@@ -14,67 +15,61 @@ namespace CalStudio.Engine
         void WriteAnswer(Response response, RowInput row);
         void WriteRowError(Response failed, ApiOutcome outcome, RowInput row);
         void WriteNote(string message);
+        void WriteWarning(string message);
         void WriteProgress(BatchCounters counters, bool completed);
-    }
-
-    /// <summary>Running totals of a batch, for progress and the closing summary.</summary>
-    internal sealed class BatchCounters
-    {
-        private readonly Stopwatch _clock = Stopwatch.StartNew();
-        public long Seen;
-        public long Succeeded;
-        public long Failed;
-        public long FromJournal;
-        public long Retries;
-        public long NotSent;
-        public long? Total;
-        public TimeSpan Elapsed => _clock.Elapsed;
-        public long Done => Succeeded + Failed;
-
-        public double PerMinute => Elapsed.TotalSeconds < 0.5 ? 0 : (Done - FromJournal) / Elapsed.TotalMinutes;
-
-        public string Summary() =>
-            string.Format(System.Globalization.CultureInfo.InvariantCulture,
-                "CalStudio batch: {0} succeeded ({1} from the journal), {2} failed, {3} retries, {4} not sent; {5:0.0} s elapsed, {6:0} prompts/min.",
-                Succeeded, FromJournal, Failed, Retries, NotSent, Elapsed.TotalSeconds, PerMinute);
     }
 
     /// <summary>The batch stopped as a whole: a rejected key, or the daily quota spent.</summary>
     internal sealed class BatchHaltedException : Exception
     {
-        public BatchHaltedException(ApiOutcome outcome, RowInput row) : base(outcome.ErrorMessage) { Outcome = outcome; Row = row; }
+        public BatchHaltedException(StopReason reason, ApiOutcome outcome, RowInput row, BatchCounters counters) : base(outcome?.ErrorMessage)
+        {
+            Reason = reason;
+            Outcome = outcome;
+            Row = row;
+            Counters = counters;
+        }
+
+        public StopReason Reason { get; }
         public ApiOutcome Outcome { get; }
         public RowInput Row { get; }
+        public BatchCounters Counters { get; }
     }
 
     /// <summary>
-    /// One invocation of Invoke-CalStudioPrompt: validates rows, answers from the journal what it already has,
-    /// sends the rest concurrently with retries, and hands every row back in input order.
+    /// One invocation of Invoke-CalStudioPrompt: checks rows, answers from the journal what it already has, sends the
+    /// rest concurrently with retries, and hands every row back in input order. It owns the batch's stop
+    /// (<see cref="BatchStop"/>): who stopped it and why, and the grace given to requests in flight.
     /// </summary>
-    internal sealed class PromptBatch : IDisposable
+    internal sealed class PromptBatch : IAttemptPolicy, IDisposable
     {
+        // Ctrl+C must return within 2 s; most of that may go to letting answers already on their way arrive.
+        internal static readonly TimeSpan StopGrace = TimeSpan.FromMilliseconds(800);
+
         private readonly CalStudioSession _session;
         private readonly RetryingSender _sender;
         private readonly IInFlightGate _inFlight;
+        private readonly BatchStop _stop;
+        private readonly ForbiddenGuard _forbidden = new ForbiddenGuard();
         private readonly OrderedWindow<RowOutcome> _window;
-        private readonly CancellationTokenSource _stop = new CancellationTokenSource();
         private readonly JournalFile _journal;
+        private readonly RowKeys _keys;
         private readonly IBatchHost _host;
         private readonly Stopwatch _sinceProgress = Stopwatch.StartNew();
-        private readonly int _throttleLimit;
-        // Ctrl+C must return within 2 s; most of that may go to letting answers already on their way arrive.
-        private static readonly TimeSpan StopGrace = TimeSpan.FromMilliseconds(800);
-        // Set by the first attempt that meets a rejected key or a spent quota: queued rows are not spent on certain refusals.
-        private volatile ApiOutcome _stopSending;
+        private ApiOutcome _quotaCause;
+        private RowInput _quotaRow;
 
-        public PromptBatch(CalStudioSession session, RetrySettings retry, int throttleLimit, JournalFile journal, IBatchHost host)
+        public PromptBatch(CalStudioSession session, RetrySettings retry, int throttleLimit, JournalFile journal, bool keyed, IBatchHost host)
         {
             _session = session;
             _journal = journal;
             _host = host;
-            _throttleLimit = throttleLimit;
+            _keys = new RowKeys(keyed, hashWhenUnkeyed: journal != null);
             _inFlight = new FixedInFlightGate(throttleLimit);
-            _sender = new RetryingSender(session.Client, session.Key, retry, session.Pacer, _inFlight, () => _stopSending, StopSendingAfter);
+            _stop = new BatchStop(_inFlight, StopGrace);
+            var client = session.Client;
+            var key = session.Key;
+            _sender = new RetryingSender((request, cancel) => client.SendAsync(request, key, retry.Timeout, cancel), retry, session.Pacer, _inFlight, this);
             // Read-ahead: a row at the head waiting out timeouts and backoffs (seconds) must not idle the other slots,
             // so the window holds about a minute of fast rows; a finished row costs ~1 KB, so memory stays flat and small.
             _window = new OrderedWindow<RowOutcome>(Math.Min(16384, Math.Max(1024, throttleLimit * 64)), TimeSpan.FromMilliseconds(200));
@@ -82,48 +77,89 @@ namespace CalStudio.Engine
 
         public BatchCounters Counters { get; } = new BatchCounters();
 
-        /// <summary>Set once the daily quota is spent: later rows are counted, not sent.</summary>
-        public BatchHaltedException QuotaStop { get; private set; }
+        public StopReason StopReason => _stop.Reason;
 
-        public CancellationToken StopToken => _stop.Token;
+        /// <summary>Fires for Ctrl+C once the grace is over.</summary>
+        public CancellationToken Cancelled => _stop.Cancelled;
 
         /// <summary>Queues one row; may block while the read-ahead window is full, writing finished rows meanwhile.</summary>
         public void Add(RowInput row)
         {
             Counters.Seen++;
-            if (QuotaStop != null || _stopSending?.Kind == OutcomeKind.QuotaExhausted) { Counters.NotSent++; return; }
-            _window.Add(() => Start(row), Deliver, _host.WriteNote, Tick, _stop.Token);
+            if (_stop.Reason != StopReason.None)
+            {
+                Counters.NotSent++;
+                if (_stop.Reason == StopReason.KeyRejected) { Pump(); throw Halt(_stop.Cause, row); }
+                if (_quotaRow == null) _quotaRow = row;
+                return;
+            }
+            _window.Add(() => Start(row), Deliver, _host.WriteNote, Tick, _stop.Cancelled);
         }
 
         /// <summary>Waits for and writes every remaining row; throws the quota stop at the end if there was one.</summary>
         public void Complete()
         {
-            _window.Pump(Deliver, _host.WriteNote, Tick, _stop.Token);
+            Pump();
             _host.WriteProgress(Counters, completed: true);
             _host.WriteNote(Counters.Summary());
-            if (QuotaStop != null) throw QuotaStop;
+            if (_stop.Reason == StopReason.QuotaExhausted) throw Halt(_quotaCause ?? _stop.Cause, _quotaRow);
+            if (_stop.Reason == StopReason.KeyRejected) throw Halt(_stop.Cause, _quotaRow);
         }
 
-        /// <summary>
-        /// Ctrl+C: no new attempts start; requests in flight get a short grace to finish (an answer the server has
-        /// already given is journaled, not lost to be sent again on resume); then the rest are cancelled down to the socket.
-        /// Called on PowerShell's stopping thread; the pipeline thread writes nothing more once the pipeline is stopping.
-        /// </summary>
+        /// <summary>Ctrl+C, on PowerShell's stopping thread: stop, give requests in flight their grace, then cancel the rest.</summary>
         public void Stop()
         {
-            if (_stopSending == null)
-                _stopSending = ApiOutcome.Failure(OutcomeKind.NotSent, ErrorIds.ConnectionFailed, 0, "Not sent: the batch was stopped.");
-            _inFlight.WhenIdleAsync().Wait(StopGrace);
-            _stop.Cancel();
+            _stop.Request(StopReason.Cancelled, null);
+            _stop.WaitForGrace(CancellationToken.None);
         }
+
+        private void Pump()
+        {
+            _window.Pump(Deliver, _host.WriteNote, Tick, _stop.Cancelled);
+            while (_session.Pacer.TryTakeWarning(out string warning)) _host.WriteWarning(warning);
+        }
+
+        // ---- IAttemptPolicy: called from the senders, inside an in-flight slot ----
+
+        async Task<bool> IAttemptPolicy.MayAttemptAsync(CancellationToken cancel)
+        {
+            if (_stop.Reason != StopReason.None) return false;
+            if (await _forbidden.MayAttemptAsync(cancel).ConfigureAwait(false)) return _stop.Reason == StopReason.None;
+            _stop.Request(StopReason.KeyRejected, _forbidden.Verdict());
+            return false;
+        }
+
+        void IAttemptPolicy.AttemptEnded(ApiOutcome outcome)
+        {
+            _forbidden.AttemptEnded(outcome);
+            if (outcome != null) StopAfter(outcome);
+        }
+
+        /// <summary>A rejected key or a spent quota stops the batch: queued rows are not spent on certain refusals.</summary>
+        private void StopAfter(ApiOutcome outcome)
+        {
+            if (outcome.Kind == OutcomeKind.KeyRejected) _stop.Request(StopReason.KeyRejected, outcome);
+            else if (outcome.Kind == OutcomeKind.QuotaExhausted) _stop.Request(StopReason.QuotaExhausted, outcome);
+        }
+
+        // ---- per row ----
 
         private Task<RowOutcome> Start(RowInput row)
         {
-            var invalid = row.Validate();
-            if (invalid != null)
-                return Task.FromResult(new RowOutcome(row, KeyOf(row), invalid, attempts: 0, TimeSpan.Zero));
-            if (_journal != null && _journal.TryGetAnswered(row.RowKey, out Response earlier))
-                return Task.FromResult(new RowOutcome(row, earlier));
+            var refused = _keys.Check(row) ?? row.Validate();
+            if (refused != null)
+            {
+                var failed = RowOutcome.Ended(row, refused, attempts: 0, TimeSpan.Zero, _keys.DisplayKey(row));
+                // Journaled, so -Failed lists it; a rerun tries it again, since its input may have been fixed meanwhile.
+                if (_journal != null && _keys.IsJournalable(refused)) _journal.Append(failed.Response);
+                return Task.FromResult(failed);
+            }
+            if (_journal != null)
+            {
+                var match = _journal.Lookup(row.RowKey, row.Fingerprint, out Response earlier);
+                if (match == JournalMatch.Answered) return Task.FromResult(RowOutcome.FromJournal(row, earlier));
+                if (match == JournalMatch.Superseded) Counters.Superseded++;
+            }
             // Off the pipeline thread at once: building the body and HttpClient's synchronous part of a send would
             // otherwise run there, one row at a time, and cap the requests in flight at zero latency.
             return Task.Run(() => SendAsync(row));
@@ -135,62 +171,46 @@ namespace CalStudio.Engine
             RowOutcome result;
             try
             {
-                var sent = await _sender.SendAsync(request, _stop.Token, note => _window.Note("Row " + (row.Index + 1) + ": " + note)).ConfigureAwait(false);
-                result = new RowOutcome(row, KeyOf(row), sent.Outcome, sent.Attempts, sent.Duration);
+                var sent = await _sender.SendAsync(request, _stop.NoNewAttempts, _stop.Abort,
+                    note => _window.Note("Row " + row.Number + ": " + note)).ConfigureAwait(false);
+                if (sent.NotSent) return RowOutcome.NotSent(row);
+                result = RowOutcome.Ended(row, sent.Outcome, sent.Attempts, sent.Duration, _keys.DisplayKey(row));
             }
             catch (OperationCanceledException)
             {
-                return RowOutcome.Cancelled(row);
+                return RowOutcome.NotSent(row);
             }
             catch (Exception ex)
             {
                 // A bug of ours must cost one row, not the batch or the process.
-                result = new RowOutcome(row, KeyOf(row), ApiOutcome.Failure(OutcomeKind.Permanent, ErrorIds.InvalidResponse, 0,
-                    "Unexpected " + ex.GetType().Name + " while sending: " + ex.Message), 1, TimeSpan.Zero);
+                result = RowOutcome.Ended(row, ApiOutcome.Failure(ErrorIds.Unexpected, 0,
+                    "Unexpected " + ex.GetType().Name + " while sending: " + ex.Message, cause: ex), 1, TimeSpan.Zero, _keys.DisplayKey(row));
             }
 
-            StopSendingAfter(result.Outcome); // also for the pacer's own daily refusal, which is not an attempt
+            StopAfter(result.Outcome); // also for the pacer's own daily refusal, which is not an attempt
 
             // Journal as soon as the row is finished, not when it is written: an interrupted run keeps every answer it paid for.
-            if (_journal != null && result.IsFinal)
-                _journal.Append(result.Response);
+            if (_journal != null && result.IsFinal) _journal.Append(result.Response);
             return result;
         }
 
-        private void StopSendingAfter(ApiOutcome outcome)
-        {
-            if (_stopSending != null) return;
-            if (outcome.Kind == OutcomeKind.KeyRejected)
-                _stopSending = outcome; // the row that meets it first in input order reports the API's own answer
-            else if (outcome.Kind == OutcomeKind.QuotaExhausted)
-                _stopSending = ApiOutcome.Failure(OutcomeKind.QuotaExhausted, ErrorIds.DailyQuotaExhausted, 0, "Not sent: the daily quota is spent.");
-        }
-
-        /// <summary>The journal key; hashing is skipped when there is no journal and no key column.</summary>
-        private string KeyOf(RowInput row) => _journal != null ? row.RowKey : row.KeyValue;
-
         private void Deliver(RowOutcome result)
         {
-            if (result.IsCancelled || result.Outcome?.Kind == OutcomeKind.NotSent) { Counters.NotSent++; return; }
             var outcome = result.Outcome;
-            Counters.Retries += Math.Max(0, result.Response.Attempts - 1);
-
-            if (outcome != null && outcome.Kind == OutcomeKind.KeyRejected)
-            {
-                _stop.Cancel(); // every other row would fail the same way
-                throw new BatchHaltedException(outcome, result.Row);
-            }
-            if (outcome != null && outcome.Kind == OutcomeKind.QuotaExhausted)
+            if (result.IsNotSent || outcome?.Kind == OutcomeKind.QuotaExhausted)
             {
                 Counters.NotSent++;
-                // The first refusal the API explained (not our own "not sent" marker) is the one to report.
-                if (QuotaStop == null || (QuotaStop.Outcome.StatusCode == 0 && outcome.StatusCode != 0))
-                    QuotaStop = new BatchHaltedException(outcome, result.Row);
+                if (_stop.Reason == StopReason.KeyRejected) throw Halt(_stop.Cause, result.Row);
+                if (outcome != null && (_quotaCause == null || (_quotaCause.StatusCode == 0 && outcome.StatusCode != 0)))
+                    _quotaCause = outcome; // the first refusal the API explained is the one to report
+                if (_quotaRow == null) _quotaRow = result.Row;
                 return;
             }
+            if (outcome?.Kind == OutcomeKind.KeyRejected) throw Halt(outcome, result.Row);
 
+            Counters.Retries += Math.Max(0, result.Response.Attempts - 1);
             if (result.Response.FromJournal) Counters.FromJournal++;
-            if (!result.Response.FromJournal) _session.History.Add(result.Response);
+            else _session.History.Add(result.Response);
             if (result.Response.Success)
             {
                 Counters.Succeeded++;
@@ -204,6 +224,13 @@ namespace CalStudio.Engine
             Tick();
         }
 
+        /// <summary>The whole batch ends here: requests in flight first get their grace, so answers already paid for are journaled.</summary>
+        private BatchHaltedException Halt(ApiOutcome cause, RowInput row)
+        {
+            _stop.WaitForGrace(_stop.Cancelled);
+            return new BatchHaltedException(_stop.Reason, cause ?? _stop.Cause, row, Counters);
+        }
+
         private void Tick()
         {
             if (_sinceProgress.ElapsedMilliseconds < 250) return;
@@ -213,52 +240,8 @@ namespace CalStudio.Engine
 
         public void Dispose()
         {
-            _stop.Cancel();
-            _window.Dispose();
             _stop.Dispose();
+            _window.Dispose();
         }
-    }
-
-    /// <summary>How one row ended: an answer, a failure, a journal hit, or cancelled before it finished.</summary>
-    internal sealed class RowOutcome
-    {
-        private RowOutcome(RowInput row) { Row = row; }
-
-        public RowOutcome(RowInput row, string rowKey, ApiOutcome outcome, int attempts, TimeSpan duration) : this(row)
-        {
-            Outcome = outcome;
-            Response = new Response
-            {
-                Prompt = row.Prompt,
-                AppName = row.AppName,
-                FileUrl = row.FileUrl,
-                Message = outcome.Message,
-                Success = outcome.IsSuccess,
-                StatusCode = outcome.StatusCode,
-                RequestId = outcome.RequestId,
-                Attempts = attempts,
-                Duration = duration,
-                CompletedAt = DateTimeOffset.Now,
-                ErrorId = outcome.ErrorId,
-                ErrorMessage = outcome.ErrorMessage,
-                RowKey = rowKey,
-            };
-        }
-
-        public RowOutcome(RowInput row, Response fromJournal) : this(row)
-        {
-            Response = fromJournal.Clone();
-        }
-
-        public static RowOutcome Cancelled(RowInput row) => new RowOutcome(row) { IsCancelled = true };
-
-        public RowInput Row { get; }
-        public ApiOutcome Outcome { get; }
-        public Response Response { get; }
-        public bool IsCancelled { get; private set; }
-
-        /// <summary>Finished for good: a success or a failure that a rerun would not change by waiting.</summary>
-        public bool IsFinal => !IsCancelled && Outcome != null && Outcome.Kind != OutcomeKind.QuotaExhausted && Outcome.Kind != OutcomeKind.KeyRejected
-                               && Outcome.Kind != OutcomeKind.NotSent;
     }
 }

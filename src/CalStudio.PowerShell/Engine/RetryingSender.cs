@@ -1,127 +1,154 @@
 using System;
 using System.Diagnostics;
+using System.Globalization;
 using System.Threading;
 using System.Threading.Tasks;
 using CalStudio.Client;
-using CalStudio.Quota;
 
 namespace CalStudio.Engine
 {
-    /// <summary>How hard one prompt is tried.</summary>
+    /// <summary>How hard one prompt is tried. Immutable: <see cref="With"/> makes a changed copy.</summary>
     public sealed class RetrySettings
     {
-        public int MaxRetries { get; set; } = 4;
-        public TimeSpan BaseDelay { get; set; } = TimeSpan.FromSeconds(1);
-        public TimeSpan MaxDelay { get; set; } = TimeSpan.FromSeconds(60);
+        public int MaxRetries { get; init; } = 4;
+        public TimeSpan BaseDelay { get; init; } = TimeSpan.FromSeconds(1);
+        public TimeSpan MaxDelay { get; init; } = TimeSpan.FromSeconds(60);
         /// <summary>A Retry-After longer than this means the quota is spent for now: stop instead of sleeping for hours.</summary>
-        public TimeSpan MaxRetryWait { get; set; } = TimeSpan.FromSeconds(300);
-        public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(120);
+        public TimeSpan MaxRetryWait { get; init; } = TimeSpan.FromSeconds(300);
+        public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(120);
 
-        public RetrySettings With(int? maxRetries, int? timeoutSec)
-        {
-            var copy = (RetrySettings)MemberwiseClone();
-            if (maxRetries.HasValue) copy.MaxRetries = maxRetries.Value;
-            if (timeoutSec.HasValue) copy.Timeout = TimeSpan.FromSeconds(timeoutSec.Value);
-            return copy;
-        }
+        public RetrySettings With(int? maxRetries, int? timeoutSec) =>
+            new RetrySettings
+            {
+                MaxRetries = maxRetries ?? MaxRetries,
+                BaseDelay = BaseDelay,
+                MaxDelay = MaxDelay,
+                MaxRetryWait = MaxRetryWait,
+                Timeout = timeoutSec.HasValue ? TimeSpan.FromSeconds(timeoutSec.Value) : Timeout,
+            };
     }
 
-    /// <summary>The last outcome of a prompt after its retries.</summary>
-    public sealed class SendResult
+    /// <summary>The last outcome of a prompt after its retries, or why it was never sent.</summary>
+    internal sealed class SendResult
     {
-        public ApiOutcome Outcome { get; set; }
-        public int Attempts { get; set; }
-        public TimeSpan Duration { get; set; }
+        private SendResult(ApiOutcome outcome, int attempts, TimeSpan duration) { Outcome = outcome; Attempts = attempts; Duration = duration; }
+
+        /// <summary>Null when the batch stopped before this prompt's first attempt (or between its retries).</summary>
+        public ApiOutcome Outcome { get; }
+        public int Attempts { get; }
+        /// <summary>From the first attempt's send to the final answer: time queued for a slot or a pacing turn is not in it.</summary>
+        public TimeSpan Duration { get; }
+        public bool NotSent => Outcome == null;
+
+        public static SendResult Ended(ApiOutcome outcome, int attempts, TimeSpan duration) => new SendResult(outcome, attempts, duration);
+        public static SendResult Refused(int attempts, TimeSpan duration) => new SendResult(null, attempts, duration);
+    }
+
+    /// <summary>When a request may start: the quota's pacing, shared by every process using the key.</summary>
+    internal interface IPacer
+    {
+        /// <summary>Waits for this request's turn; returns a refusal instead when the local daily count is spent.</summary>
+        Task<ApiOutcome> WaitTurnAsync(CancellationToken cancel);
+        void Observe(ApiOutcome outcome);
+    }
+
+    /// <summary>What the batch says about each attempt: whether it may start, and what its answer means for the rest.</summary>
+    internal interface IAttemptPolicy
+    {
+        /// <summary>Asked inside the in-flight slot, right before the pacing turn; false ends the prompt unsent.</summary>
+        Task<bool> MayAttemptAsync(CancellationToken cancel);
+
+        /// <summary>Told of every attempt it let start, while the slot is still held, so a stop it sets up is in place
+        /// before the slot can go to another prompt. Null: the attempt got no answer (cancelled).</summary>
+        void AttemptEnded(ApiOutcome outcome);
     }
 
     /// <summary>
     /// Sends one prompt with retries of transient failures: exponential backoff with jitter, Retry-After honoured
-    /// (seconds or HTTP date). The in-flight gate is held only during an attempt, never during a backoff wait.
+    /// (seconds or HTTP date). The in-flight slot is held only during an attempt, never during a backoff wait.
     /// </summary>
     internal sealed class RetryingSender
     {
         private static readonly ThreadLocal<Random> Jitter = new ThreadLocal<Random>(() => new Random(Guid.NewGuid().GetHashCode()));
 
-        private readonly CalStudioClient _client;
-        private readonly ApiKey _key;
+        private readonly Func<PromptRequest, CancellationToken, Task<ApiOutcome>> _send;
         private readonly RetrySettings _settings;
-        private readonly RequestPacer _pacer;
+        private readonly IPacer _pacer;
         private readonly IInFlightGate _inFlight;
-        private readonly Func<ApiOutcome> _refuseNewAttempts;
-        private readonly Action<ApiOutcome> _attemptEnded;
+        private readonly IAttemptPolicy _policy;
 
-        /// <param name="refuseNewAttempts">Asked right before each attempt: a non-null outcome (a rejected key, a spent quota) ends the prompt unsent.</param>
-        /// <param name="attemptEnded">Told of each attempt's outcome while its in-flight slot is still held, so a refusal it sets up
-        /// is in place before the slot can go to another prompt.</param>
-        public RetryingSender(CalStudioClient client, ApiKey key, RetrySettings settings, RequestPacer pacer, IInFlightGate inFlight,
-                              Func<ApiOutcome> refuseNewAttempts = null, Action<ApiOutcome> attemptEnded = null)
+        /// <param name="send">One attempt (the client with the key and timeout); throws OperationCanceledException only when its token fires.</param>
+        public RetryingSender(Func<PromptRequest, CancellationToken, Task<ApiOutcome>> send, RetrySettings settings, IPacer pacer,
+                              IInFlightGate inFlight, IAttemptPolicy policy)
         {
-            _refuseNewAttempts = refuseNewAttempts ?? (() => null);
-            _attemptEnded = attemptEnded ?? (_ => { });
-            _client = client;
-            _key = key;
+            _send = send;
             _settings = settings;
             _pacer = pacer;
             _inFlight = inFlight;
+            _policy = policy;
         }
 
-        /// <summary>Throws OperationCanceledException only when <paramref name="cancel"/> fires.</summary>
-        public async Task<SendResult> SendAsync(PromptRequest request, CancellationToken cancel, Action<string> note)
+        /// <param name="noNewAttempts">Ends waits for a slot, a turn or a backoff: the prompt ends unsent.</param>
+        /// <param name="abort">Cancels an attempt on the wire. Either token firing throws OperationCanceledException.</param>
+        public async Task<SendResult> SendAsync(PromptRequest request, CancellationToken noNewAttempts, CancellationToken abort, Action<string> note)
         {
-            var clock = Stopwatch.StartNew();
+            Stopwatch sinceFirstSend = null;
+            TimeSpan Elapsed() => sinceFirstSend?.Elapsed ?? TimeSpan.Zero;
             for (int attempt = 1; ; attempt++)
             {
-                ApiOutcome outcome;
-                // The pacer's turn is taken inside the in-flight gate: a turn reserved while queued behind the gate
+                ApiOutcome outcome = null;
+                // The pacer's turn is taken inside the in-flight slot: a turn reserved while queued behind the slot
                 // would go stale, and stale turns released together are a burst.
-                await _inFlight.EnterAsync(cancel).ConfigureAwait(false);
-                var sentAt = Stopwatch.StartNew();
-                outcome = null;
+                await _inFlight.EnterAsync(noNewAttempts).ConfigureAwait(false);
+                var onWire = new Stopwatch();
+                bool started = false;
                 try
                 {
-                    // Asked again after the pacer's wait: a stop or a spent quota may have come meanwhile.
-                    outcome = _refuseNewAttempts() ?? await _pacer.WaitTurnAsync(cancel).ConfigureAwait(false) ?? _refuseNewAttempts();
-                    if (outcome != null)
-                        return new SendResult { Outcome = outcome, Attempts = attempt - 1, Duration = clock.Elapsed };
-                    outcome = await _client.SendAsync(request, _key, _settings.Timeout, cancel).ConfigureAwait(false);
-                    _attemptEnded(outcome);
+                    if (!await _policy.MayAttemptAsync(noNewAttempts).ConfigureAwait(false))
+                        return SendResult.Refused(attempt - 1, Elapsed());
+                    started = true;
+                    var refused = await _pacer.WaitTurnAsync(noNewAttempts).ConfigureAwait(false);
+                    if (refused != null) return SendResult.Ended(refused, attempt - 1, Elapsed());
+                    noNewAttempts.ThrowIfCancellationRequested(); // a stop may have come during the turn's wait
+                    if (sinceFirstSend == null) sinceFirstSend = Stopwatch.StartNew();
+                    onWire.Start();
+                    outcome = await _send(request, abort).ConfigureAwait(false);
                 }
-                finally { _inFlight.Exit(new AttemptReport(outcome, sentAt.Elapsed)); }
+                finally
+                {
+                    if (started) _policy.AttemptEnded(outcome);
+                    _inFlight.Exit(new AttemptReport(outcome, onWire.Elapsed));
+                }
                 _pacer.Observe(outcome);
 
                 if (outcome.Kind == OutcomeKind.Transient && outcome.RetryAfter > _settings.MaxRetryWait)
                     outcome = QuotaSpent(outcome);
 
                 if (outcome.Kind != OutcomeKind.Transient || attempt > _settings.MaxRetries)
-                    return new SendResult { Outcome = outcome, Attempts = attempt, Duration = clock.Elapsed };
+                    return SendResult.Ended(outcome, attempt, Elapsed());
 
                 TimeSpan wait = DelayBefore(attempt + 1, outcome.RetryAfter);
-                note?.Invoke("Retrying in " + wait.TotalSeconds.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture) +
-                             " s (attempt " + (attempt + 1) + " of " + (_settings.MaxRetries + 1) + ") after " + outcome.ErrorId +
-                             (outcome.StatusCode > 0 ? " HTTP " + outcome.StatusCode : "") + ": " + Shorten(outcome.ErrorMessage));
-                await Task.Delay(wait, cancel).ConfigureAwait(false);
+                note?.Invoke(string.Format(CultureInfo.InvariantCulture, "Retrying in {0:0.0} s (attempt {1} of {2}) after {3}: {4}",
+                    wait.TotalSeconds, attempt + 1, _settings.MaxRetries + 1, outcome.ErrorId, ResponseParser.Shorten(outcome.ErrorMessage ?? "", 160)));
+                await Task.Delay(wait, noNewAttempts).ConfigureAwait(false);
             }
         }
 
         /// <summary>Backoff before attempt n (n ≥ 2): base·2^(n-2), half fixed and half random; Retry-After wins when longer.</summary>
-        internal TimeSpan DelayBefore(int attempt, TimeSpan? retryAfter)
+        internal TimeSpan DelayBefore(int attempt, TimeSpan? retryAfter) => DelayBefore(_settings, attempt, retryAfter, Jitter.Value.NextDouble());
+
+        internal static TimeSpan DelayBefore(RetrySettings settings, int attempt, TimeSpan? retryAfter, double random)
         {
-            double ceiling = Math.Min(_settings.MaxDelay.TotalMilliseconds, _settings.BaseDelay.TotalMilliseconds * Math.Pow(2, attempt - 2));
-            double ms = ceiling / 2 + Jitter.Value.NextDouble() * ceiling / 2;
+            double ceiling = Math.Min(settings.MaxDelay.TotalMilliseconds, settings.BaseDelay.TotalMilliseconds * Math.Pow(2, attempt - 2));
+            double ms = ceiling / 2 + random * ceiling / 2;
             if (retryAfter.HasValue)
-                ms = Math.Max(ms, retryAfter.Value.TotalMilliseconds + Jitter.Value.NextDouble() * 250);
+                ms = Math.Max(ms, retryAfter.Value.TotalMilliseconds + random * 250);
             return TimeSpan.FromMilliseconds(ms);
         }
 
-        private ApiOutcome QuotaSpent(ApiOutcome outcome)
-        {
-            outcome.Kind = OutcomeKind.QuotaExhausted;
-            outcome.ErrorId = ErrorIds.DailyQuotaExhausted;
-            outcome.ErrorMessage = "The API asked to wait " + (int)outcome.RetryAfter.Value.TotalSeconds +
-                                   " s, longer than -MaxRetryWaitSec (" + (int)_settings.MaxRetryWait.TotalSeconds + " s). " + outcome.ErrorMessage;
-            return outcome;
-        }
-
-        private static string Shorten(string text) => text == null ? "" : ResponseParser.Shorten(text, 160);
+        private ApiOutcome QuotaSpent(ApiOutcome outcome) =>
+            outcome.As(ErrorIds.DailyQuotaExhausted, string.Format(CultureInfo.InvariantCulture,
+                "The API asked to wait {0} s, longer than -MaxRetryWaitSec ({1} s). {2}",
+                (long)outcome.RetryAfter.Value.TotalSeconds, (long)_settings.MaxRetryWait.TotalSeconds, outcome.ErrorMessage));
     }
 }

@@ -13,6 +13,9 @@ namespace CalStudio.Journal
         public string ErrorId { get; }
     }
 
+    /// <summary>What a journal says of a row: answered (the same request), answered for another request, or nothing.</summary>
+    internal enum JournalMatch { None, Answered, Superseded }
+
     /// <summary>What reading a journal found.</summary>
     internal sealed class JournalContents
     {
@@ -84,6 +87,15 @@ namespace CalStudio.Journal
         public bool TryGetAnswered(string rowKey, out Response response)
         {
             lock (_gate) return _answered.TryGetValue(rowKey, out response);
+        }
+
+        /// <summary>Answered only when the earlier success was for the same request (prompt, app and file URL).</summary>
+        public JournalMatch Lookup(string rowKey, string fingerprint, out Response earlier)
+        {
+            if (!TryGetAnswered(rowKey, out earlier)) return JournalMatch.None;
+            if (Engine.RowInput.HashKey(earlier.AppName, earlier.Prompt, earlier.FileUrl) == fingerprint) return JournalMatch.Answered;
+            earlier = null;
+            return JournalMatch.Superseded;
         }
 
         /// <summary>Thread-safe; the line is on its way to disk (flushed to the OS) before this returns.</summary>

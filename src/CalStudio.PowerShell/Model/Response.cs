@@ -29,6 +29,12 @@ namespace CalStudio
         /// <summary>The row's key in a journal: the -KeyProperty value, or a hash of AppName, Prompt and FileUrl.</summary>
         public string RowKey { get; set; }
 
+        /// <summary>The input row's number in this run, from 1.</summary>
+        public long RowNumber { get; set; }
+
+        /// <summary>The -KeyProperty column's value, when one was named.</summary>
+        public string Key { get; set; }
+
         /// <summary>A copy, so each emitted object carries its own note properties (PowerShell keys them by the base object).</summary>
         internal Response Clone() => (Response)MemberwiseClone();
 

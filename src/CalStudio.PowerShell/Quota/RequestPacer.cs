@@ -25,7 +25,7 @@ namespace CalStudio.Quota
     /// file so every runspace and process using the key shares it. With no limit configured and no rate-limit
     /// header ever seen, requests go straight through without touching the file.
     /// </summary>
-    internal sealed class RequestPacer
+    internal sealed class RequestPacer : CalStudio.Engine.IPacer
     {
         private static readonly TimeSpan WindowMargin = TimeSpan.FromMilliseconds(100);
         // Headers whose reset is further away than this describe a daily quota, which stops a batch instead of pacing it.
@@ -47,6 +47,9 @@ namespace CalStudio.Quota
             string name = key.Fingerprint(baseUri.GetLeftPart(UriPartial.Authority));
             return new RequestPacer(new SharedBudget(Path.Combine(SharedBudget.DefaultFolder(), name + ".budget")), perMinute, perDay);
         }
+
+        /// <summary>The state file's one warning, if it became unusable (pacing then goes on in this process).</summary>
+        public bool TryTakeWarning(out string warning) => _budget.TryTakeWarning(out warning);
 
         private bool Active => _perMinute.HasValue || _perDay.HasValue || _limitsSeen;
 
@@ -80,9 +83,8 @@ namespace CalStudio.Quota
             if (_perDay.HasValue && s.DayCount >= _perDay.Value)
             {
                 var midnight = new DateTimeOffset(now.UtcDateTime.Date.AddDays(1), TimeSpan.Zero);
-                var denied = ApiOutcome.Failure(OutcomeKind.QuotaExhausted, ErrorIds.DailyQuotaExhausted, 0,
-                    "Today's " + _perDay.Value + " requests (-RequestsPerDay) are used up on this machine.");
-                denied.RetryAfter = midnight - now;
+                var denied = ApiOutcome.Failure(ErrorIds.DailyQuotaExhausted, 0,
+                    "Today's " + _perDay.Value + " requests (-RequestsPerDay) are used up on this machine.").WithHeaders(null, null, midnight - now);
                 return new Decision { Denied = denied };
             }
 

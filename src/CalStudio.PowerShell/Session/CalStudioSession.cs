@@ -56,10 +56,51 @@ namespace CalStudio.Session
             };
         }
 
+        private readonly object _leaseGate = new object();
+        private int _leases;
+        private bool _retired;
+
+        /// <summary>
+        /// A running batch holds a lease for its whole life: Disconnect-CalStudio or another Connect-CalStudio later in the
+        /// same pipeline retires the session, and its key and sockets are disposed only when the last batch ends.
+        /// </summary>
+        public IDisposable Lease()
+        {
+            lock (_leaseGate) _leases++;
+            return new LeaseToken(this);
+        }
+
+        /// <summary>No longer the runspace's session: disposed now, or when the last lease ends.</summary>
         public void Dispose()
+        {
+            lock (_leaseGate)
+            {
+                _retired = true;
+                if (_leases > 0) return;
+            }
+            Release();
+        }
+
+        private void EndLease()
+        {
+            lock (_leaseGate)
+            {
+                if (--_leases > 0 || !_retired) return;
+            }
+            Release();
+        }
+
+        private void Release()
         {
             Client.Dispose();
             Key.Dispose();
+        }
+
+        private sealed class LeaseToken : IDisposable
+        {
+            private CalStudioSession _session;
+            public LeaseToken(CalStudioSession session) { _session = session; }
+            public void Dispose() => System.Threading.Interlocked.Exchange(ref _session, null)?.EndLease();
         }
     }
 }

@@ -1,0 +1,52 @@
+using System.Linq;
+using System.Management.Automation;
+using CalStudio.Client;
+using CalStudio.Engine;
+
+namespace CalStudio.Commands
+{
+    /// <summary>Turns what PowerShell bound for one pipeline object into a <see cref="RowInput"/>.</summary>
+    internal sealed class RowBinder
+    {
+        private readonly string _keyProperty;
+        private readonly string _defaultApp;
+        private readonly bool _promptOnCommandLine;
+        private long _index;
+
+        public RowBinder(string keyProperty, string defaultApp, bool promptOnCommandLine)
+        {
+            _keyProperty = keyProperty;
+            _defaultApp = defaultApp;
+            _promptOnCommandLine = promptOnCommandLine;
+        }
+
+        /// <summary>Null, with <paramref name="fatal"/> set, when the first row shows that -KeyProperty names no column.</summary>
+        public RowInput Bind(PSObject input, string prompt, string appName, string fileUrl, out string fatal)
+        {
+            fatal = null;
+            long index = _index++;
+            object target = (object)input ?? prompt;
+            // A piped string is the prompt itself, unless -Prompt was given on the command line.
+            if (!_promptOnCommandLine && input?.BaseObject is string text) prompt = text;
+            ApiOutcome bindingError = null;
+            if (PromptArgumentAttribute.IsNotText(prompt, out string typeName))
+            {
+                bindingError = RowInput.Invalid(ErrorIds.InvalidPrompt, "The prompt is a " + typeName + ", not text; select the column that holds the text.");
+                prompt = null;
+            }
+            string key = null;
+            if (_keyProperty != null)
+            {
+                var property = input?.BaseObject is string ? null : input?.Properties[_keyProperty];
+                if (index == 0 && property == null)
+                {
+                    fatal = "The first row has no '" + _keyProperty + "' property (-KeyProperty). Its properties: " +
+                            string.Join(", ", input?.Properties.Select(p => p.Name) ?? new string[0]) + ". Nothing was sent.";
+                    return null;
+                }
+                key = property?.Value == null ? null : LanguagePrimitives.ConvertTo<string>(property.Value);
+            }
+            return new RowInput(index, target, prompt, string.IsNullOrEmpty(appName) ? _defaultApp : appName, fileUrl, key, bindingError);
+        }
+    }
+}

@@ -1,0 +1,100 @@
+using System;
+using System.Threading;
+using System.Threading.Tasks;
+using CalStudio.Client;
+
+namespace CalStudio.Engine
+{
+    /// <summary>Why a batch stopped sending before its input ran out.</summary>
+    internal enum StopReason
+    {
+        None,
+        /// <summary>Ctrl+C (StopProcessing).</summary>
+        Cancelled,
+        /// <summary>A 401, or a 403 for every request: every other row would fail the same way.</summary>
+        KeyRejected,
+        /// <summary>The daily quota is spent (the API's 429, the local -RequestsPerDay count, or a Retry-After too long to wait).</summary>
+        QuotaExhausted,
+    }
+
+    /// <summary>
+    /// The one place a batch's stop lives. The first reason wins. A stop at once refuses new attempts (queued rows and
+    /// backoff waits end unsent); requests already on the wire get the same short grace whatever the reason, so an answer
+    /// the server has already given is journaled rather than paid for again on resume; then they are aborted to the socket.
+    /// </summary>
+    internal sealed class BatchStop : IDisposable
+    {
+        private sealed class Record
+        {
+            public Record(StopReason reason, ApiOutcome cause) { Reason = reason; Cause = cause; }
+            public readonly StopReason Reason;
+            public readonly ApiOutcome Cause;
+        }
+
+        private readonly CancellationTokenSource _noNewAttempts = new CancellationTokenSource();
+        private readonly CancellationTokenSource _abort = new CancellationTokenSource();
+        private readonly CancellationTokenSource _cancelled = new CancellationTokenSource();
+        private readonly IInFlightGate _inFlight;
+        private readonly TimeSpan _grace;
+        private Record _record;
+        private Task _graceOver = Task.CompletedTask;
+
+        public BatchStop(IInFlightGate inFlight, TimeSpan grace)
+        {
+            _inFlight = inFlight;
+            _grace = grace;
+        }
+
+        public StopReason Reason => Volatile.Read(ref _record)?.Reason ?? StopReason.None;
+
+        /// <summary>The answer that stopped the batch (the 401, the quota refusal); null for Ctrl+C.</summary>
+        public ApiOutcome Cause => Volatile.Read(ref _record)?.Cause;
+
+        /// <summary>Fires at the stop: waits for a slot, a pacing turn or a backoff end, and no new attempt starts.</summary>
+        public CancellationToken NoNewAttempts => _noNewAttempts.Token;
+
+        /// <summary>Fires when the grace is over: requests still on the wire are cancelled down to the socket.</summary>
+        public CancellationToken Abort => _abort.Token;
+
+        /// <summary>Fires only for Ctrl+C, after the grace: the pipeline thread stops waiting for rows.</summary>
+        public CancellationToken Cancelled => _cancelled.Token;
+
+        /// <summary>Stops the batch for <paramref name="reason"/> unless it is already stopping; true when this call stopped it.</summary>
+        public bool Request(StopReason reason, ApiOutcome cause)
+        {
+            if (Interlocked.CompareExchange(ref _record, new Record(reason, cause), null) != null) return false;
+            _graceOver = AbortAfterGraceAsync(reason);
+            _noNewAttempts.Cancel();
+            return true;
+        }
+
+        /// <summary>Blocks until the requests in flight have finished or had their grace.</summary>
+        public void WaitForGrace(CancellationToken cancel)
+        {
+            try { _graceOver.Wait(cancel); }
+            catch (AggregateException) { }
+        }
+
+        private async Task AbortAfterGraceAsync(StopReason reason)
+        {
+            await Task.Yield(); // never run the grace inline in the attempt that asked for the stop
+            await Task.WhenAny(_inFlight.WhenIdleAsync(), Task.Delay(_grace)).ConfigureAwait(false);
+            try
+            {
+                _abort.Cancel();
+                if (reason == StopReason.Cancelled) _cancelled.Cancel();
+            }
+            catch (ObjectDisposedException) { } // the batch ended meanwhile
+        }
+
+        public void Dispose()
+        {
+            try
+            {
+                _noNewAttempts.Cancel();
+                _abort.Cancel();
+            }
+            catch (ObjectDisposedException) { }
+        }
+    }
+}

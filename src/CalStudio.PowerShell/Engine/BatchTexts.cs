@@ -1,0 +1,117 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Text;
+using CalStudio.Client;
+using CalStudio.Quota;
+
+namespace CalStudio.Engine
+{
+    /// <summary>What a batch tells the user in words: halts, the resume command, progress and the -WhatIf estimate.</summary>
+    internal static class BatchTexts
+    {
+        public static string KeyRejected(ApiOutcome cause) =>
+            "The batch stopped, since every row would fail the same way with this key. " + (cause?.ErrorMessage ?? "");
+
+        public const string KeyRejectedAction = "Check the key with Connect-CalStudio (Get-CalStudioConnection shows its last characters), then run the batch again.";
+
+        public static string QuotaExhausted(BatchCounters c, ApiOutcome cause, DateTimeOffset now, string resume)
+        {
+            DateTimeOffset? resetAt = cause?.RetryAfter.HasValue == true ? now + cause.RetryAfter.Value : (DateTimeOffset?)null;
+            return string.Format(CultureInfo.InvariantCulture,
+                "The daily quota is spent: {0} rows done ({1} answered, {2} failed), {3} rows not sent. The quota resets {4}. {5} To resume, run: {6}",
+                c.Done, c.Succeeded, c.Failed, c.NotSent,
+                resetAt.HasValue ? "at " + resetAt.Value.ToString("yyyy-MM-dd HH:mm:ss zzz", CultureInfo.InvariantCulture) : "at the plan's next day",
+                cause?.ErrorMessage, resume);
+        }
+
+        /// <summary>
+        /// The same command, from the parameters the user bound on the command line: never the raw line, which may hold
+        /// a key typed into another command of the same pipeline. Values that are not plain text or numbers are left out.
+        /// </summary>
+        public static string ResumeCommand(string commandName, IEnumerable<KeyValuePair<string, object>> bound, ICollection<string> ownParameters, bool hasJournal)
+        {
+            var sb = new StringBuilder("<the same input> | ").Append(commandName);
+            foreach (var p in bound.Where(p => ownParameters.Contains(p.Key)).OrderBy(p => p.Key, StringComparer.OrdinalIgnoreCase))
+            {
+                string value = Literal(p.Value);
+                if (value == null) continue;
+                sb.Append(" -").Append(p.Key);
+                if (value.Length > 0) sb.Append(' ').Append(value);
+            }
+            if (!hasJournal) sb.Append("   (add -JournalPath <file>, so a rerun skips the rows already answered)");
+            return sb.ToString();
+        }
+
+        private static string Literal(object value)
+        {
+            if (value is System.Management.Automation.PSObject ps) value = ps.BaseObject;
+            switch (value)
+            {
+                case System.Management.Automation.SwitchParameter s: return s.IsPresent ? "" : null;
+                case bool b: return b ? "" : null;
+                case string text: return "'" + text.Replace("'", "''") + "'";
+                case int _: case long _: case double _: return Convert.ToString(value, CultureInfo.InvariantCulture);
+                default: return null;
+            }
+        }
+
+        public static string Progress(BatchCounters c) =>
+            string.Format(CultureInfo.InvariantCulture, "{0} done, {1} failed, {2} per minute", c.Succeeded, c.Failed, BatchCounters.Rate(c.PerMinute));
+
+        /// <summary>Percent done and seconds left, when -TotalCount gave the total; nulls otherwise.</summary>
+        public static bool TryEta(BatchCounters c, out int percent, out int? secondsLeft)
+        {
+            percent = 0;
+            secondsLeft = null;
+            if (!(c.Total > 0)) return false;
+            percent = (int)Math.Min(100, c.Done * 100 / c.Total.Value);
+            double perSecond = c.PerMinute / 60;
+            if (perSecond > 0) secondsLeft = (int)Math.Max(0, (c.Total.Value - c.Done) / perSecond);
+            return true;
+        }
+
+        public static string WhatIf(long seen, long toSend, long fromJournal, long refused, bool hasJournal, int? leftToday, int? perMinute)
+        {
+            var sb = new StringBuilder();
+            sb.Append("Send ").Append(toSend).Append(" of ").Append(seen).Append(" prompts to CalStudio");
+            var notes = new List<string>();
+            if (hasJournal) notes.Add(fromJournal + " already answered in the journal");
+            if (refused > 0) notes.Add(refused + " refused before sending (no prompt, bad key or URL)");
+            if (notes.Count > 0) sb.Append(" (").Append(string.Join("; ", notes)).Append(')');
+            if (leftToday.HasValue) sb.Append("; that uses ").Append(toSend).Append(" of today's ").Append(leftToday.Value).Append(" remaining requests");
+            if (perMinute > 0) sb.Append("; about ").Append(Math.Ceiling(toSend / (double)perMinute.Value)).Append(" min at ").Append(perMinute).Append(" requests/minute");
+            return sb.ToString();
+        }
+    }
+
+    /// <summary>-WhatIf: counts what a run would send, with the same checks a real run makes, and sends nothing.</summary>
+    internal sealed class WhatIfEstimate
+    {
+        private readonly RowKeys _keys;
+        private readonly Journal.JournalFile _journal;
+        private long _seen, _fromJournal, _refused;
+
+        public WhatIfEstimate(bool keyed, Journal.JournalFile journal)
+        {
+            _keys = new RowKeys(keyed, journal != null);
+            _journal = journal;
+        }
+
+        public void Count(RowInput row)
+        {
+            _seen++;
+            if ((_keys.Check(row) ?? row.Validate()) != null) { _refused++; return; }
+            if (_journal != null && _journal.Lookup(row.RowKey, row.Fingerprint, out _) == Journal.JournalMatch.Answered) _fromJournal++;
+        }
+
+        /// <summary>One read of the quota state (never a write): today's count and the known per-minute rate.</summary>
+        public string Describe(RequestPacer pacer)
+        {
+            var quota = pacer.Snapshot();
+            int? leftToday = quota.RequestsPerDay.HasValue ? Math.Max(0, quota.RequestsPerDay.Value - quota.RequestsToday) : (int?)null;
+            return BatchTexts.WhatIf(_seen, _seen - _fromJournal - _refused, _fromJournal, _refused, _journal != null, leftToday, quota.RequestsPerMinute ?? quota.Limit);
+        }
+    }
+}

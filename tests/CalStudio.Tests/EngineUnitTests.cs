@@ -1,0 +1,190 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using CalStudio.Client;
+using CalStudio.Engine;
+using Xunit;
+
+namespace CalStudio.Tests
+{
+    /// <summary>The engine's decisions, without a runspace, a server or a clock.</summary>
+    public class EngineUnitTests
+    {
+        private static ApiOutcome Answer(int status, string id = null) =>
+            status == 200 ? new ApiOutcome { Kind = OutcomeKind.Success, StatusCode = 200, Message = "ok" } : ApiOutcome.Failure(id ?? ErrorIds.ForStatus(status, null), status, "HTTP " + status);
+
+        [Theory]
+        [InlineData(2, 0.0, 500, 500)]     // base 1 s: half fixed, half random
+        [InlineData(2, 1.0, 1000, 1000)]
+        [InlineData(3, 0.0, 1000, 1000)]   // doubles per attempt
+        [InlineData(4, 0.5, 3000, 3000)]
+        [InlineData(20, 1.0, 60000, 60000)] // capped at MaxDelay
+        public void DelayBefore_backs_off_exponentially_with_jitter_under_the_cap(int attempt, double random, double minMs, double maxMs)
+        {
+            var d = RetryingSender.DelayBefore(new RetrySettings(), attempt, null, random);
+            Assert.InRange(d.TotalMilliseconds, minMs, maxMs);
+        }
+
+        [Fact]
+        public void DelayBefore_honours_a_longer_Retry_After_and_keeps_the_backoff_when_it_is_shorter()
+        {
+            var settings = new RetrySettings();
+            Assert.InRange(RetryingSender.DelayBefore(settings, 2, TimeSpan.FromSeconds(7), 0).TotalMilliseconds, 7000, 7000);
+            Assert.InRange(RetryingSender.DelayBefore(settings, 2, TimeSpan.FromSeconds(7), 1).TotalMilliseconds, 7250, 7250);
+            Assert.InRange(RetryingSender.DelayBefore(settings, 5, TimeSpan.FromMilliseconds(10), 0).TotalMilliseconds, 4000, 4000);
+        }
+
+        [Fact]
+        public async Task A_key_refused_with_403_for_everything_gets_at_most_20_attempts()
+        {
+            var guard = new ForbiddenGuard();
+            int allowed = 0;
+            for (int i = 0; i < ForbiddenGuard.Limit; i++) { Assert.True(await guard.MayAttemptAsync(CancellationToken.None)); allowed++; }
+            // The 21st waits for the verdict of the 20 in flight...
+            var next = guard.MayAttemptAsync(CancellationToken.None);
+            Assert.False(next.IsCompleted);
+            for (int i = 0; i < ForbiddenGuard.Limit; i++) guard.AttemptEnded(Answer(403));
+            // ...which is: every one refused.
+            Assert.False(await next);
+            Assert.Equal(ErrorIds.KeyRejected, guard.Verdict().ErrorId);
+            Assert.Contains("first 20 requests", guard.Verdict().ErrorMessage);
+            Assert.Equal(20, allowed);
+        }
+
+        [Fact]
+        public async Task One_answer_that_shows_the_key_works_lets_403s_be_row_failures()
+        {
+            var guard = new ForbiddenGuard();
+            for (int i = 0; i < ForbiddenGuard.Limit; i++) await guard.MayAttemptAsync(CancellationToken.None);
+            var next = guard.MayAttemptAsync(CancellationToken.None);
+            guard.AttemptEnded(Answer(403));
+            guard.AttemptEnded(Answer(404)); // the API looked for the app: it accepted the key
+            Assert.True(await next);
+            for (int i = 0; i < 100; i++) { Assert.True(await guard.MayAttemptAsync(CancellationToken.None)); guard.AttemptEnded(Answer(403)); }
+        }
+
+        [Fact]
+        public async Task Server_failures_without_403_do_not_stop_the_batch()
+        {
+            var guard = new ForbiddenGuard();
+            for (int round = 0; round < 3; round++)
+            {
+                for (int i = 0; i < ForbiddenGuard.Limit; i++) { Assert.True(await guard.MayAttemptAsync(CancellationToken.None)); guard.AttemptEnded(Answer(503)); }
+            }
+            Assert.True(await guard.MayAttemptAsync(CancellationToken.None));
+        }
+
+        [Fact]
+        public async Task A_stop_refuses_new_attempts_at_once_and_aborts_after_the_requests_in_flight_finish()
+        {
+            var gate = new FixedInFlightGate(2);
+            var stop = new BatchStop(gate, TimeSpan.FromMinutes(5)); // a grace that never runs out here: only idleness ends it
+            await gate.EnterAsync(CancellationToken.None);
+            Assert.True(stop.Request(StopReason.QuotaExhausted, Answer(429, ErrorIds.DailyQuotaExhausted)));
+            Assert.False(stop.Request(StopReason.Cancelled, null)); // the first reason wins
+            Assert.Equal(StopReason.QuotaExhausted, stop.Reason);
+            Assert.Equal(429, stop.Cause.StatusCode);
+            Assert.True(stop.NoNewAttempts.IsCancellationRequested);
+            Assert.False(stop.Abort.IsCancellationRequested);
+            Assert.False(stop.Cancelled.IsCancellationRequested);
+            gate.Exit(new AttemptReport(null, TimeSpan.Zero)); // the answer in flight arrives
+            stop.WaitForGrace(CancellationToken.None);
+            Assert.True(stop.Abort.IsCancellationRequested);
+            Assert.False(stop.Cancelled.IsCancellationRequested); // only Ctrl+C stops the pipeline thread's waits
+        }
+
+        [Fact]
+        public void Ctrl_C_aborts_what_is_still_in_flight_when_the_grace_runs_out()
+        {
+            var gate = new FixedInFlightGate(1);
+            gate.EnterAsync(CancellationToken.None).Wait();
+            var stop = new BatchStop(gate, TimeSpan.FromMilliseconds(1));
+            stop.Request(StopReason.Cancelled, null);
+            stop.WaitForGrace(CancellationToken.None);
+            Assert.True(stop.Abort.IsCancellationRequested);
+            Assert.True(stop.Cancelled.IsCancellationRequested);
+            Assert.Equal(1, gate.InFlight);
+        }
+
+        [Fact]
+        public void Row_keys_must_be_present_and_unique_when_keyed()
+        {
+            var keys = new RowKeys(keyed: true, hashWhenUnkeyed: true);
+            RowInput Row(string key) => new RowInput(0, null, "p", "app", null, key);
+            Assert.Null(keys.Check(Row("1")));
+            Assert.Equal(ErrorIds.DuplicateRowKey, keys.Check(Row("1")).ErrorId);
+            Assert.Equal(ErrorIds.EmptyRowKey, keys.Check(Row(" ")).ErrorId);
+            Assert.Equal(ErrorIds.EmptyRowKey, keys.Check(Row(null)).ErrorId);
+            Assert.False(keys.IsJournalable(keys.Check(Row("1"))));
+            Assert.Null(new RowKeys(keyed: false, hashWhenUnkeyed: false).Check(Row(null)));
+        }
+
+        [Fact]
+        public void The_resume_command_holds_only_the_cmdlets_own_parameters_quoted()
+        {
+            var bound = new Dictionary<string, object>
+            {
+                ["JournalPath"] = "C:\\jobs\\it's.jsonl",
+                ["KeyProperty"] = "Id",
+                ["ThrottleLimit"] = 8,
+                ["Verbose"] = new System.Management.Automation.SwitchParameter(true),
+                ["Secret"] = "not ours",
+                ["InputObject"] = new object(),
+            };
+            string resume = BatchTexts.ResumeCommand("Invoke-CalStudioPrompt", bound, new[] { "JournalPath", "KeyProperty", "ThrottleLimit", "InputObject" }, hasJournal: true);
+            Assert.Equal("<the same input> | Invoke-CalStudioPrompt -JournalPath 'C:\\jobs\\it''s.jsonl' -KeyProperty 'Id' -ThrottleLimit 8", resume);
+            Assert.Contains("add -JournalPath", BatchTexts.ResumeCommand("Invoke-CalStudioPrompt", new Dictionary<string, object>(), new string[0], hasJournal: false));
+        }
+
+        [Fact]
+        public void The_quota_halt_counts_rows_and_says_when_and_how_to_resume()
+        {
+            var c = new BatchCounters { Succeeded = 30, Failed = 2, NotSent = 18 };
+            var cause = ApiOutcome.Failure(ErrorIds.DailyQuotaExhausted, 429, "Daily quota exceeded.").WithHeaders(null, null, TimeSpan.FromHours(2));
+            string text = BatchTexts.QuotaExhausted(c, cause, new DateTimeOffset(2026, 11, 27, 22, 0, 0, TimeSpan.Zero), "<resume>");
+            Assert.Equal("The daily quota is spent: 32 rows done (30 answered, 2 failed), 18 rows not sent. The quota resets at 2026-11-28 00:00:00 +00:00. " +
+                         "Daily quota exceeded. To resume, run: <resume>", text);
+        }
+
+        [Fact]
+        public void Progress_gives_counts_rate_and_an_eta_only_with_a_total()
+        {
+            var c = new BatchCounters { Succeeded = 5, Failed = 1 };
+            Assert.StartsWith("5 done, 1 failed, ", BatchTexts.Progress(c));
+            Assert.False(BatchTexts.TryEta(c, out _, out _));
+            c.Total = 12;
+            Assert.True(BatchTexts.TryEta(c, out int percent, out _));
+            Assert.Equal(50, percent);
+        }
+
+        [Theory]
+        [InlineData(0.25, "0.25")]
+        [InlineData(3.5, "3.5")]
+        [InlineData(59.6, "60")]
+        public void A_short_batch_rate_keeps_its_precision(double perMinute, string shown) => Assert.Equal(shown, BatchCounters.Rate(perMinute));
+
+        [Fact]
+        public void WhatIf_counts_only_what_would_be_sent()
+        {
+            string text = BatchTexts.WhatIf(seen: 10, toSend: 6, fromJournal: 3, refused: 1, hasJournal: true, leftToday: 100, perMinute: 60);
+            Assert.Equal("Send 6 of 10 prompts to CalStudio (3 already answered in the journal; 1 refused before sending (no prompt, bad key or URL)); " +
+                         "that uses 6 of today's 100 remaining requests; about 1 min at 60 requests/minute", text);
+        }
+
+        [Fact]
+        public void A_changed_outcome_is_a_new_value()
+        {
+            var first = ApiOutcome.Failure(ErrorIds.RateLimited, 429, "slow down").WithHeaders("req-1", null, TimeSpan.FromHours(3));
+            var spent = first.As(ErrorIds.DailyQuotaExhausted, "spent");
+            Assert.Equal(ErrorIds.RateLimited, first.ErrorId);
+            Assert.Equal(OutcomeKind.Transient, first.Kind);
+            Assert.Equal(OutcomeKind.QuotaExhausted, spent.Kind);
+            Assert.Equal("req-1", spent.RequestId);
+            Assert.Equal(TimeSpan.FromHours(3), spent.RetryAfter);
+            Assert.DoesNotContain(typeof(ApiOutcome).GetProperties(), p => p.SetMethod != null && p.SetMethod.IsPublic &&
+                !p.SetMethod.ReturnParameter.GetRequiredCustomModifiers().Any(m => m.Name == "IsExternalInit"));
+        }
+    }
+}
