@@ -280,3 +280,24 @@ Describe 'Scripts users run under Windows PowerShell 5.1' {
         $findings | Should -BeNullOrEmpty -Because (Format-Findings $findings)
     }
 }
+
+Describe 'The manifest''s .NET Framework floor' {
+    It 'is at least 4.7.1 while the DLL references netstandard.dll, which .NET Framework has in the box from 4.7.1' {
+        $module = Get-Module CalStudio
+        $declared = (Import-PowerShellDataFile (Join-Path $module.ModuleBase 'CalStudio.psd1')).DotNetFrameworkVersion
+        $declared | Should -Not -BeNullOrEmpty
+        $references = @($module.ImplementingAssembly.GetReferencedAssemblies().Name)
+        $references | Should -Contain 'System.Management.Automation'
+        if ($references -contains 'netstandard') { [version] $declared | Should -BeGreaterOrEqual ([version] '4.7.1') }
+    }
+
+    It 'is no lower than the reference assemblies the sources are compiled against (tests/Compat)' {
+        $module = Get-Module CalStudio
+        $declared = [version] (Import-PowerShellDataFile (Join-Path $module.ModuleBase 'CalStudio.psd1')).DotNetFrameworkVersion
+        [xml] $project = Get-Content (Join-Path $PSScriptRoot '../Compat/CalStudio.Compat.csproj') -Raw
+        $tfm = @($project.Project.PropertyGroup.TargetFramework | Where-Object { $_ })[0]
+        $tfm | Should -Match '^net4\d+$'
+        $compiled = [version] ($tfm.Substring(3, 1) + '.' + (($tfm.Substring(4).ToCharArray()) -join '.'))
+        $declared | Should -BeGreaterOrEqual $compiled
+    }
+}
