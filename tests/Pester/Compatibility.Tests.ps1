@@ -54,6 +54,7 @@ BeforeDiscovery {
         @{ Rule = 'PlatformVariable';         Code = 'if ($IsWindows) { 1 }' }
         @{ Rule = 'TypeInformation';          Code = 'Get-Process | Export-Csv p.csv' }
         @{ Rule = 'ParameterNotFound';        Code = 'Connect-CalStudio -NoSuchParameter 1' }
+        @{ Rule = 'ParameterNotFound';        Code = 'Get-CalStudioConnection extra' }
     )
     # The 5.1 way of writing the same things: none may be flagged.
     $script:fine = @(
@@ -188,9 +189,10 @@ BeforeAll {
         $unknown = [System.Collections.Generic.List[object]]::new()
         foreach ($p in $binding.BoundParameters.GetEnumerator()) { $bound[$p.Key] = $p.Value.ConstantValue }
         foreach ($failure in $binding.BindingExceptions.Values) {
-            if ($failure.BindingException.ErrorId -ne 'NamedParameterNotFound') { continue }
             $element = $failure.CommandElement
-            $parameter = if ($Command) { try { $Command.ResolveParameter($element.ParameterName) } catch { $null } }
+            if ($failure.BindingException.ErrorId -eq 'PositionalParameterNotFound' -and $Command) { $unknown.Add($element); continue }
+            if ($failure.BindingException.ErrorId -ne 'NamedParameterNotFound') { continue }
+            $parameter = if ($Command) { Resolve-Parameter $Command $element.ParameterName }
             if (-not $parameter) {
                 # Only for commands this session knows: an unknown command's parameters cannot be judged.
                 if ($Command) { $unknown.Add($element) }
@@ -206,6 +208,16 @@ BeforeAll {
         [pscustomobject]@{ Bound = $bound; Unknown = $unknown }
     }
 
+    # A parameter by name, alias or unique prefix, dynamic ones included (Get-Command lists those of the current
+    # location's provider). CommandInfo.ResolveParameter would do this, but not in every PowerShell this runs on.
+    function Resolve-Parameter($Command, [string] $Name) {
+        $all = @($Command.Parameters.Values)
+        $exact = @($all | Where-Object { $_.Name -eq $Name -or $_.Aliases -contains $Name })
+        if ($exact.Count -eq 1) { return $exact[0] }
+        $prefixed = @($all | Where-Object { $_.Name -like "$Name*" })
+        if ($prefixed.Count -eq 1) { return $prefixed[0] }
+    }
+
     function Find-CommandIncompatibility($CommandAst) {
         $name = $CommandAst.GetCommandName()
         if (-not $name) { return }
@@ -218,7 +230,8 @@ BeforeAll {
         }
         $parameters = Get-BoundParameter $CommandAst $command
         foreach ($element in $parameters.Unknown) {
-            New-Finding 'ParameterNotFound' $element.Extent "$resolved has no parameter -$($element.ParameterName)"
+            $what = if ($element -is [System.Management.Automation.Language.CommandParameterAst]) { "no parameter -$($element.ParameterName)" } else { "no parameter to take $($element.Extent.Text) by position" }
+            New-Finding 'ParameterNotFound' $element.Extent "$resolved has $what"
         }
         $bound = $parameters.Bound
         foreach ($row in $parametersMissingIn51) {
