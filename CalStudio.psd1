@@ -9,6 +9,11 @@
     Copyright            = '(c) CalStudio for PowerShell contributors. MIT License.'
     Description          = 'Send prompts to CalStudio AI apps from PowerShell: CSV batches at the API''s limits, in order, with retries, quota pacing, resumable journals and a SecureString key. Includes a local API emulator for offline dry runs.'
     PowerShellVersion    = '5.1'
+    # Windows PowerShell only. The DLL targets netstandard2.0 and references netstandard.dll, which .NET Framework
+    # has in the box from 4.7.1 (before that, import fails: "Could not load file or assembly 'netstandard'").
+    # The sources themselves compile against 4.6.2 (tests/Compat). Windows PowerShell does not enforce values above
+    # the .NET versions it knows (4.5), so this is the documented floor; README "Compatibility" says where it is met.
+    DotNetFrameworkVersion = '4.7.1'
     FormatsToProcess     = @('CalStudio.Format.ps1xml')
     TypesToProcess       = @('CalStudio.Types.ps1xml')
     CmdletsToExport      = @(

@@ -34,17 +34,18 @@ namespace CalStudio.Client
 
         public CalStudioClient(ClientOptions options)
         {
+            _endpoint = Endpoint(options.BaseUri);
+            TlsFloor.Apply();
             var handler = new HttpClientHandler
             {
                 // The key is in the body: following a 307/308 would hand it to whatever host the server names.
                 AllowAutoRedirect = false,
-                MaxConnectionsPerServer = options.MaxConnections,
                 UseCookies = false,
             };
             if (options.Proxy != null) { handler.Proxy = options.Proxy; handler.UseProxy = true; }
+            ConnectionLimit.Apply(handler, _endpoint, options.Proxy, options.MaxConnections);
             _http = new HttpClient(handler, disposeHandler: true) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
             _http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("CalStudio.PowerShell", ModuleInfo.Version));
-            _endpoint = Endpoint(options.BaseUri);
             _maxResponseBytes = options.MaxResponseBytes;
         }
 
