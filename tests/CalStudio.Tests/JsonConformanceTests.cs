@@ -233,9 +233,9 @@ namespace CalStudio.Tests
 
         /// <summary>
         /// A compact, unambiguous rendering of a parsed value: strings in single quotes, object members sorted by name as
-        /// name:value (names unquoted), numbers in invariant "R" format (with -0 kept), true/false/null.
+        /// name:value (names unquoted), numbers in invariant "R" format (-0 kept unless asked not to), true/false/null.
         /// </summary>
-        internal static string Show(object value)
+        internal static string Show(object value, bool keepNegativeZero = true)
         {
             switch (value)
             {
@@ -243,13 +243,14 @@ namespace CalStudio.Tests
                 case bool b: return b ? "true" : "false";
                 case string s: return "'" + s + "'";
                 case double d:
-                    return d == 0 && 1 / d < 0 ? "-0" : d.ToString("R", CultureInfo.InvariantCulture);
+                    if (d == 0) return keepNegativeZero && 1 / d < 0 ? "-0" : "0";
+                    return d.ToString("R", CultureInfo.InvariantCulture);
                 case List<object> list:
-                    return "[" + string.Join(",", list.ConvertAll(Show)) + "]";
+                    return "[" + string.Join(",", list.ConvertAll(v => Show(v, keepNegativeZero))) + "]";
                 case Dictionary<string, object> map:
                     var names = new List<string>(map.Keys);
                     names.Sort(StringComparer.Ordinal);
-                    return "{" + string.Join(",", names.ConvertAll(n => n + ":" + Show(map[n]))) + "}";
+                    return "{" + string.Join(",", names.ConvertAll(n => n + ":" + Show(map[n], keepNegativeZero))) + "}";
                 default:
                     throw new InvalidOperationException("Json.Parse returned a " + value.GetType().FullName);
             }
