@@ -121,7 +121,9 @@ function Get-ModuleCommands([string] $ModulePath) {
         $pwsh, $pwshArgs = Get-PwshCommand
         $output = & $pwsh @pwshArgs -NoProfile -NonInteractive -Command $command 2>&1
         if ($LASTEXITCODE -ne 0) { throw "Describing the module's cmdlets failed (exit code $LASTEXITCODE): $($output -join "`n")" }
-        @(Get-Content -LiteralPath $outFile -Raw -Encoding utf8 | ConvertFrom-Json)
+        # Assigned first: Windows PowerShell's ConvertFrom-Json writes an array as one object.
+        $described = Get-Content -LiteralPath $outFile -Raw -Encoding utf8 | ConvertFrom-Json
+        @($described)
     }
     finally { Remove-Item -LiteralPath $outFile -Force -ErrorAction SilentlyContinue }
 }
