@@ -229,6 +229,33 @@ Describe 'The help markdown (platyPS)' {
         }
     }
 
+    It 'builds a syntax item per parameter set from yaml blocks that differ by set' {
+        # A parameter mandatory in one set and optional in another has one yaml block per set, as platyPS writes it.
+        $copy = New-HelpCopy
+        Edit-HelpFile $copy 'Get-CalStudioResponse.md' {
+            param($t)
+            $perSet = "Parameter Sets: Session`nAliases:`n`nRequired: False`nPosition: Named`nDefault value: None (all apps)`nAccept pipeline input: False`nAccept wildcard characters: False`n```````n`n" +
+                      "``````yaml`nType: System.String`nParameter Sets: Journal`nAliases:`n`nRequired: True`nPosition: 1`nDefault value: None (all apps)`nAccept pipeline input: True (ByPropertyName)`nAccept wildcard characters: False`n"
+            [regex]::Replace($t, '(?ms)(^### -AppName$.*?^Type: System\.String\r?\n)Parameter Sets: \(All\)\r?\n.*?(?=^```)', { param($m) $m.Groups[1].Value + $perSet })
+        }
+        & $buildHelp -SourcePath $copy -OutputPath (Join-Path $copy 'out')
+        [xml] $maml = Get-Content (Join-Path $copy 'out/CalStudio.PowerShell.dll-Help.xml') -Raw
+        $command = $maml.helpItems.command | Where-Object { $_.details.name -eq 'Get-CalStudioResponse' }
+        $items = @($command.syntax.syntaxItem)
+        $items.Count | Should -Be 2
+        $session = $items[0].parameter | Where-Object { $_.name -eq 'AppName' }
+        $journal = $items[1].parameter | Where-Object { $_.name -eq 'AppName' }
+        $session.required | Should -Be 'false'
+        $session.position | Should -Be 'named'
+        $journal.required | Should -Be 'true'
+        $journal.position | Should -Be '1'
+        $journal.pipelineInput | Should -Be 'True (ByPropertyName)'
+        @($items[0].parameter.name) | Should -Not -Contain 'JournalPath'
+        @($items[1].parameter.name) | Should -Contain 'JournalPath'
+        # The parameters section shows the first block, as platyPS does.
+        ($command.parameters.parameter | Where-Object { $_.name -eq 'AppName' }).required | Should -Be 'false'
+    }
+
     It 'fails the build when a cmdlet has fewer than three examples' {
         $copy = New-HelpCopy
         Edit-HelpFile $copy 'Disconnect-CalStudio.md' { param($t) [regex]::Replace($t, '(?ms)^### Example 3:.*?(?=^## PARAMETERS)', '') }
