@@ -55,6 +55,23 @@ Describe 'The help file' {
         $names = @($maml.helpItems.command | ForEach-Object { $_.details.name }) | Sort-Object
         $names | Should -Be @((Get-Command -Module CalStudio -CommandType Cmdlet).Name | Sort-Object)
     }
+
+    It 'has, in the MAML itself, one syntax item per parameter set with that set''s parameters' {
+        # Get-Help makes up a syntax from the cmdlet when the MAML has none, so this reads the file.
+        $base = (Get-Module CalStudio).ModuleBase
+        [xml] $maml = Get-Content (Join-Path $base 'en-US/CalStudio.PowerShell.dll-Help.xml') -Raw -Encoding utf8
+        foreach ($command in Get-Command -Module CalStudio -CommandType Cmdlet) {
+            $entry = $maml.helpItems.command | Where-Object { $_.details.name -eq $command.Name }
+            $items = @($entry.syntax.ChildNodes | Where-Object LocalName -eq 'syntaxItem')
+            $sets = @($command.ParameterSets)
+            $items.Count | Should -Be $sets.Count -Because "$($command.Name) has $($sets.Count) parameter set(s)"
+            for ($i = 0; $i -lt $sets.Count; $i++) {
+                $expected = @($sets[$i].Parameters | Where-Object { $_.Name -notin [System.Management.Automation.PSCmdlet]::CommonParameters } | ForEach-Object Name | Sort-Object)
+                $written = @($items[$i].ChildNodes | Where-Object LocalName -eq 'parameter' | ForEach-Object { $_.name } | Sort-Object)
+                $written | Should -Be $expected -Because "the syntax of $($command.Name), set $($sets[$i].Name)"
+            }
+        }
+    }
 }
 
 Describe 'Get-Help <Name>' -ForEach $commands {

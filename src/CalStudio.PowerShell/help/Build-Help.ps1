@@ -87,7 +87,8 @@ $CommonParameterNames = 'Verbose', 'Debug', 'ErrorAction', 'WarningAction', 'Inf
 
 # Text that is still a platyPS '{{ ... }}' placeholder counts as missing.
 function Get-WrittenParagraphs([object[]] $Lines) {
-    , @(Get-Paragraphs $Lines | Where-Object { $_ -notmatch $PlaceholderPattern })
+    $all = Get-Paragraphs $Lines
+    , @($all | Where-Object { $_ -notmatch $PlaceholderPattern })
 }
 
 # One ```yaml block of a parameter: its metadata for the parameter sets it names ($null Sets = all of them).
@@ -284,7 +285,8 @@ function Write-Command([System.Xml.XmlWriter] $W, $Help) {
 
     # One syntax item per '### SetName' of ## SYNTAX (one unnamed item when there is a single set); a parameter is in
     # the item when one of its yaml blocks names the set or says (All).
-    $sets = if ($Help.SetNames.Count) { $Help.SetNames } else { @($null) }
+    $sets = @($Help.SetNames)
+    if ($sets.Count -eq 0) { $sets = @($null) }
     $W.WriteStartElement('command', 'syntax', $Ns.command)
     foreach ($set in $sets) {
         $W.WriteStartElement('command', 'syntaxItem', $Ns.command)
