@@ -159,7 +159,7 @@ function Read-CommandHelp([System.IO.FileInfo] $Path) {
     if (-not $doc.FrontMatter['Module Name']) { Stop-Help $file 1 "the front matter has no 'Module Name'." }
 
     $synopsis = Get-WrittenParagraphs $section.SYNOPSIS.Body
-    if ($synopsis.Count -ne 1) { Stop-Help $file $section.SYNOPSIS.Line 'the synopsis must be one written paragraph.' }
+    if ($synopsis.Count -ne 1) { Stop-Help $file $section.SYNOPSIS.Line 'the synopsis must be one written paragraph (not a ''{{ ... }}'' placeholder).' }
     $description = Get-WrittenParagraphs $section.DESCRIPTION.Body
     if ($description.Count -eq 0) { Stop-Help $file $section.DESCRIPTION.Line 'the description is empty.' }
 
