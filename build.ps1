@@ -53,7 +53,8 @@ function Build-Module {
     Copy-Item (Join-Path $root 'src/CalStudio.PowerShell/Formats/CalStudio.Format.ps1xml') $moduleOut
     Copy-Item (Join-Path $root 'src/CalStudio.PowerShell/Formats/CalStudio.Types.ps1xml') $moduleOut
     Copy-Item (Join-Path $root 'LICENSE') $moduleOut
-    # Help source is markdown per cmdlet (editable by hand); the MAML is generated, and the generator fails on missing help.
+    # Help source is platyPS markdown per cmdlet (see Build-Help.ps1 for what to write by hand and what Update-HelpMarkdown.ps1
+    # regenerates); the MAML is generated, and the generator fails on missing help.
     & (Join-Path $root 'src/CalStudio.PowerShell/help/Build-Help.ps1') -SourcePath (Join-Path $root 'src/CalStudio.PowerShell/help') -OutputPath (Join-Path $moduleOut 'en-US')
     $manifest = (Get-Content (Join-Path $root 'CalStudio.psd1') -Raw).Replace('{{ModuleVersion}}', $version)
     Set-Content -Path (Join-Path $moduleOut 'CalStudio.psd1') -Value $manifest -Encoding utf8

@@ -2,6 +2,7 @@
 # Pester 5. The built module's help: every cmdlet documented (synopsis, description, every parameter, three or
 # more examples with code), the help agreeing with the cmdlets' real parameters, and the about topic present.
 # The MAML must sit beside the DLL (out/CalStudio/en-US) for Get-Help to find it in a non-interactive pwsh.
+# The help source (platyPS markdown) must be up to date with the cmdlets: Update-HelpMarkdown.ps1 -Check.
 
 BeforeDiscovery {
     # Discovery needs the command list to build the data-driven tests; BeforeAll imports again for the run.
@@ -27,7 +28,9 @@ BeforeDiscovery {
 }
 
 BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot '../../out/CalStudio/CalStudio.psd1') -Force
+    $script:modulePath = Join-Path $PSScriptRoot '../../out/CalStudio/CalStudio.psd1'
+    $script:helpSource = Join-Path $PSScriptRoot '../../src/CalStudio.PowerShell/help'
+    Import-Module $modulePath -Force
     $script:commonParameters = @([System.Management.Automation.PSCmdlet]::CommonParameters) +
                                @([System.Management.Automation.PSCmdlet]::OptionalCommonParameters)
 
@@ -51,6 +54,23 @@ Describe 'The help file' {
         $maml.DocumentElement.GetAttribute('schema') | Should -Be 'maml'
         $names = @($maml.helpItems.command | ForEach-Object { $_.details.name }) | Sort-Object
         $names | Should -Be @((Get-Command -Module CalStudio -CommandType Cmdlet).Name | Sort-Object)
+    }
+
+    It 'has, in the MAML itself, one syntax item per parameter set with that set''s parameters' {
+        # Get-Help makes up a syntax from the cmdlet when the MAML has none, so this reads the file.
+        $base = (Get-Module CalStudio).ModuleBase
+        [xml] $maml = Get-Content (Join-Path $base 'en-US/CalStudio.PowerShell.dll-Help.xml') -Raw -Encoding utf8
+        foreach ($command in Get-Command -Module CalStudio -CommandType Cmdlet) {
+            $entry = $maml.helpItems.command | Where-Object { $_.details.name -eq $command.Name }
+            $items = @($entry.syntax.ChildNodes | Where-Object LocalName -eq 'syntaxItem')
+            $sets = @($command.ParameterSets)
+            $items.Count | Should -Be $sets.Count -Because "$($command.Name) has $($sets.Count) parameter set(s)"
+            for ($i = 0; $i -lt $sets.Count; $i++) {
+                $expected = @($sets[$i].Parameters | Where-Object { $_.Name -notin [System.Management.Automation.PSCmdlet]::CommonParameters } | ForEach-Object Name | Sort-Object)
+                $written = @($items[$i].ChildNodes | Where-Object LocalName -eq 'parameter' | ForEach-Object { $_.name } | Sort-Object)
+                $written | Should -Be $expected -Because "the syntax of $($command.Name), set $($sets[$i].Name)"
+            }
+        }
     }
 }
 
@@ -142,7 +162,127 @@ Describe 'Parameter <Command> -<Parameter>' -ForEach $parameters {
 
     It 'has the type of the cmdlet parameter' {
         $helpParameter | Should -Not -BeNullOrEmpty
-        $helpParameter.type.name | Should -Be $metadata.ParameterType.FullName
+        $helpParameter.type.name | Should -Be $metadata.ParameterType.ToString()
+    }
+}
+
+Describe 'The help markdown (platyPS)' {
+    BeforeAll {
+        $script:update = Join-Path $helpSource 'Update-HelpMarkdown.ps1'
+        $script:buildHelp = Join-Path $helpSource 'Build-Help.ps1'
+        # A copy of the help source to damage.
+        function New-HelpCopy {
+            $copy = Join-Path $TestDrive ([guid]::NewGuid().ToString('n'))
+            $null = New-Item -ItemType Directory $copy
+            Copy-Item (Join-Path $helpSource '*') $copy
+            $copy
+        }
+        function Edit-HelpFile([string] $Folder, [string] $Name, [scriptblock] $Change) {
+            $path = Join-Path $Folder $Name
+            $text = [System.IO.File]::ReadAllText($path)
+            $changed = & $Change $text
+            $changed | Should -Not -Be $text -Because "the test must really change $Name"
+            [System.IO.File]::WriteAllText($path, $changed)
+        }
+    }
+
+    It 'is up to date with the cmdlets (else run Update-HelpMarkdown.ps1, see Build-Help.ps1)' {
+        { & $update -ModulePath $modulePath -Check } | Should -Not -Throw
+    }
+
+    It 'has a SYNTAX block per parameter set with the words of Get-Command -Syntax, for <Name>' -ForEach $commands {
+        $text = Get-Content (Join-Path $helpSource "$Name.md") -Raw
+        $blocks = @([regex]::Matches($text, '(?ms)^## SYNTAX\s*$(.*?)^## ') | ForEach-Object { [regex]::Matches($_.Groups[1].Value, '(?ms)^```\s*$(.*?)^```') } | ForEach-Object { $_.Groups[1].Value })
+        # Get-Command writes type accelerators (<int>) and mandatory parameters first; platyPS writes type names (<Int32>)
+        # in the parameter set's order. Compare each set's words, type names resolved, in any order.
+        $words = {
+            param([string] $syntax)
+            $typed = [regex]::Replace($syntax, '<(\w+)>', { param($m) $t = $m.Groups[1].Value -as [type]; "<$(if ($t) { $t.Name } else { $m.Groups[1].Value })>" })
+            @([regex]::Matches($typed, '\[*-\w+\]?(?: <[^>]+>)?\]?|\[<CommonParameters>\]') | ForEach-Object { $_.Value.ToLowerInvariant() } | Sort-Object) -join ' '
+        }
+        $expected = @((Get-Command $Name -Syntax) -split "`r?`n" | Where-Object { $_.Trim() } | ForEach-Object { & $words $_ })
+        $expected.Count | Should -Be @((Get-Command $Name).ParameterSets).Count
+        @($blocks | ForEach-Object { & $words $_ }) | Should -Be $expected
+    }
+
+    It 'starts with the platyPS front matter and has the platyPS sections, for <Name>' -ForEach $commands {
+        $lines = Get-Content (Join-Path $helpSource "$Name.md")
+        $lines[0] | Should -Be '---'
+        $end = [array]::IndexOf($lines, '---', 1)
+        $lines[1..($end - 1)] | Should -Contain 'schema: 2.0.0'
+        $lines[1..($end - 1)] | Should -Contain 'external help file: CalStudio.PowerShell.dll-Help.xml'
+        $lines[1..($end - 1)] | Should -Contain 'Module Name: CalStudio'
+        @($lines | Where-Object { $_ -match '^## ' }) | Should -Be @('## SYNOPSIS', '## SYNTAX', '## DESCRIPTION', '## EXAMPLES', '## PARAMETERS', '## INPUTS', '## OUTPUTS', '## NOTES', '## RELATED LINKS')
+        $lines | Should -Contain '### CommonParameters'
+    }
+
+    It 'reports a removed parameter, a changed type and a changed alias, and regenerates them' {
+        $copy = New-HelpCopy
+        Edit-HelpFile $copy 'Invoke-CalStudioPrompt.md' { param($t) [regex]::Replace($t, '(?ms)^### -TotalCount$.*?(?=^### )', '') }
+        Edit-HelpFile $copy 'Get-CalStudioResponse.md' { param($t) [regex]::Replace($t, '(?ms)(^### -Last$.*?^Type: )System\.Int32', '${1}System.Int64') }
+        Edit-HelpFile $copy 'Invoke-CalStudioPrompt.md' { param($t) $t.Replace('Aliases: Url, File', 'Aliases: Url') }
+
+        $report = { & $update -ModulePath $modulePath -SourcePath $copy -Check } | Should -Throw -PassThru
+        $report.Exception.Message | Should -Match 'Invoke-CalStudioPrompt\.md: missing: ### -TotalCount'
+        $report.Exception.Message | Should -Match 'Get-CalStudioResponse\.md: out of date: Type: System\.Int64'
+        $report.Exception.Message | Should -Match '(?m)Invoke-CalStudioPrompt\.md: out of date: Aliases: Url\r?$'
+        $report.Exception.Message | Should -Match 'Invoke-CalStudioPrompt\.md: missing: Aliases: Url, File'
+
+        & $update -ModulePath $modulePath -SourcePath $copy 6>$null
+        (Get-Content (Join-Path $copy 'Get-CalStudioResponse.md') -Raw) | Should -BeExactly (Get-Content (Join-Path $helpSource 'Get-CalStudioResponse.md') -Raw)
+        $invoke = Get-Content (Join-Path $copy 'Invoke-CalStudioPrompt.md') -Raw
+        $invoke | Should -Match 'Aliases: Url, File'
+        # The parameter comes back without a description, which the build refuses until someone writes one.
+        $invoke | Should -Match '(?m)^### -TotalCount\r?\n\{\{ Fill TotalCount Description \}\}'
+        { & $buildHelp -SourcePath $copy -OutputPath (Join-Path $copy 'out') } | Should -Throw '*parameter -TotalCount has an empty description*'
+    }
+
+    It 'keeps the written descriptions, examples and default values when it regenerates' {
+        $copy = New-HelpCopy
+        Edit-HelpFile $copy 'Connect-CalStudio.md' { param($t) [regex]::Replace($t, '(?m)^(Parameter Sets|Accept pipeline input|Position): .*$', '${1}: stale') }
+        & $update -ModulePath $modulePath -SourcePath $copy 6>$null
+        foreach ($file in Get-ChildItem $helpSource -Filter *.md) {
+            Get-Content (Join-Path $copy $file.Name) -Raw | Should -BeExactly (Get-Content $file.FullName -Raw) -Because "$($file.Name) must come back as it was"
+        }
+    }
+
+    It 'builds a syntax item per parameter set from yaml blocks that differ by set' {
+        # A parameter mandatory in one set and optional in another has one yaml block per set, as platyPS writes it.
+        $copy = New-HelpCopy
+        Edit-HelpFile $copy 'Get-CalStudioResponse.md' {
+            param($t)
+            $perSet = "Parameter Sets: Session`nAliases:`n`nRequired: False`nPosition: Named`nDefault value: None (all apps)`nAccept pipeline input: False`nAccept wildcard characters: False`n```````n`n" +
+                      "``````yaml`nType: System.String`nParameter Sets: Journal`nAliases:`n`nRequired: True`nPosition: 1`nDefault value: None (all apps)`nAccept pipeline input: True (ByPropertyName)`nAccept wildcard characters: False`n"
+            [regex]::Replace($t, '(?ms)(^### -AppName$.*?^Type: System\.String\r?\n)Parameter Sets: \(All\)\r?\n.*?(?=^```)', { param($m) $m.Groups[1].Value + $perSet })
+        }
+        & $buildHelp -SourcePath $copy -OutputPath (Join-Path $copy 'out')
+        [xml] $maml = Get-Content (Join-Path $copy 'out/CalStudio.PowerShell.dll-Help.xml') -Raw
+        $command = $maml.helpItems.command | Where-Object { $_.details.name -eq 'Get-CalStudioResponse' }
+        $items = @($command.syntax.syntaxItem)
+        $items.Count | Should -Be 2
+        $session = $items[0].parameter | Where-Object { $_.name -eq 'AppName' }
+        $journal = $items[1].parameter | Where-Object { $_.name -eq 'AppName' }
+        $session.required | Should -Be 'false'
+        $session.position | Should -Be 'named'
+        $journal.required | Should -Be 'true'
+        $journal.position | Should -Be '1'
+        $journal.pipelineInput | Should -Be 'True (ByPropertyName)'
+        @($items[0].parameter.name) | Should -Not -Contain 'JournalPath'
+        @($items[1].parameter.name) | Should -Contain 'JournalPath'
+        # The parameters section shows the first block, as platyPS does.
+        ($command.parameters.parameter | Where-Object { $_.name -eq 'AppName' }).required | Should -Be 'false'
+    }
+
+    It 'fails the build when a cmdlet has fewer than three examples' {
+        $copy = New-HelpCopy
+        Edit-HelpFile $copy 'Disconnect-CalStudio.md' { param($t) [regex]::Replace($t, '(?ms)^### Example 3:.*?(?=^## PARAMETERS)', '') }
+        { & $buildHelp -SourcePath $copy -OutputPath (Join-Path $copy 'out') } | Should -Throw '*Disconnect-CalStudio has 2 example(s); at least 3 are required*'
+    }
+
+    It 'fails the build when a parameter''s description is missing' {
+        $copy = New-HelpCopy
+        Edit-HelpFile $copy 'Connect-CalStudio.md' { param($t) [regex]::Replace($t, '(?ms)(^### -Proxy\r?\n).*?(?=^```yaml)', '${1}') }
+        { & $buildHelp -SourcePath $copy -OutputPath (Join-Path $copy 'out') } | Should -Throw '*parameter -Proxy has an empty description*'
     }
 }
 

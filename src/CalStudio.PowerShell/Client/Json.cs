@@ -6,9 +6,21 @@ using System.Text;
 namespace CalStudio.Client
 {
     /// <summary>
-    /// A small, strict JSON reader and string writer. The module ships no JSON library so that it never
+    /// A small, strict JSON reader (RFC 8259) and string writer. The module ships no JSON library so that it never
     /// conflicts with the Newtonsoft.Json or System.Text.Json that PowerShell itself loads.
     /// Values: Dictionary&lt;string, object&gt;, List&lt;object&gt;, string, double, bool, null.
+    /// <para>Decisions where RFC 8259 leaves a choice (section 4, 6, 8.2, 9):</para>
+    /// <list type="bullet">
+    /// <item>Duplicate member names: the last one wins (as in most parsers); callers read the object by name.</item>
+    /// <item>Numbers follow the grammar exactly (no leading zeros, '+', '.5', '1.', '1e', NaN, Infinity) and become a
+    /// double. A number beyond double's range (1e400) is refused as invalid, so no caller ever sees a non-finite value;
+    /// one too small for it (1e-400) becomes 0. An integer beyond 2^53 loses precision, as in JavaScript.</item>
+    /// <item>A \u escape of a UTF-16 surrogate must be a high one followed by a \u escape of a low one; a lone or
+    /// reversed one is refused. Characters that are not escaped are taken as they are: the text has already been
+    /// decoded (a UTF-8 decoder turns invalid bytes into U+FFFD), so whatever <see cref="WriteString"/> writes reads back
+    /// as the same string.</item>
+    /// <item>Nesting deeper than 64 arrays or objects is refused (no stack overflow on hostile input).</item>
+    /// </list>
     /// </summary>
     internal static class Json
     {
@@ -114,7 +126,7 @@ namespace CalStudio.Client
                     if (AtEnd || _s[_i] != ':') throw Error("Expected ':'");
                     _i++;
                     SkipWhitespace();
-                    result[name] = ReadValue(depth + 1);
+                    result[name] = ReadValue(depth + 1); // a repeated name: the last one wins
                     SkipWhitespace();
                     if (AtEnd) throw Error("Unterminated object");
                     if (_s[_i] == ',') { _i++; continue; }
@@ -144,14 +156,25 @@ namespace CalStudio.Client
             private string ReadString()
             {
                 _i++; // opening quote
-                var sb = new StringBuilder();
+                // Most strings have no escape: take them in one piece.
+                int runStart = _i;
+                StringBuilder sb = null;
                 while (true)
                 {
                     if (AtEnd) throw Error("Unterminated string");
-                    char c = _s[_i++];
-                    if (c == '"') return sb.ToString();
+                    char c = _s[_i];
+                    if (c == '"')
+                    {
+                        string tail = _s.Substring(runStart, _i - runStart);
+                        _i++;
+                        return sb == null ? tail : sb.Append(tail).ToString();
+                    }
                     if (c < 0x20) throw Error("Control character in string");
-                    if (c != '\\') { sb.Append(c); continue; }
+                    if (c != '\\') { _i++; continue; }
+
+                    if (sb == null) sb = new StringBuilder();
+                    sb.Append(_s, runStart, _i - runStart);
+                    _i++; // backslash
                     if (AtEnd) throw Error("Unterminated escape");
                     char e = _s[_i++];
                     switch (e)
@@ -164,26 +187,105 @@ namespace CalStudio.Client
                         case 'n': sb.Append('\n'); break;
                         case 'r': sb.Append('\r'); break;
                         case 't': sb.Append('\t'); break;
-                        case 'u':
-                            if (_i + 4 > _s.Length) throw Error("Short \\u escape");
-                            if (!int.TryParse(_s.Substring(_i, 4), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out int code))
-                                throw Error("Invalid \\u escape");
-                            sb.Append((char)code);
-                            _i += 4;
-                            break;
-                        default: throw Error("Invalid escape");
+                        case 'u': AppendUnicodeEscape(sb); break;
+                        default: _i--; throw Error("Invalid escape '\\" + e + "'");
                     }
+                    runStart = _i;
                 }
             }
 
+            // After "\u": four hex digits; a surrogate must come as a high-low pair of escapes.
+            private void AppendUnicodeEscape(StringBuilder sb)
+            {
+                char code = ReadHex4();
+                if (char.IsLowSurrogate(code)) throw Error("A \\u escape of a low surrogate without a high one before it");
+                if (char.IsHighSurrogate(code))
+                {
+                    if (_i + 2 > _s.Length || _s[_i] != '\\' || _s[_i + 1] != 'u')
+                        throw Error("A \\u escape of a high surrogate not followed by a low one");
+                    _i += 2;
+                    char low = ReadHex4();
+                    if (!char.IsLowSurrogate(low)) throw Error("A \\u escape of a high surrogate not followed by a low one");
+                    sb.Append(code).Append(low);
+                    return;
+                }
+                sb.Append(code);
+            }
+
+            private char ReadHex4()
+            {
+                if (_i + 4 > _s.Length) throw Error("Short \\u escape");
+                int code = 0;
+                for (int k = 0; k < 4; k++)
+                {
+                    int digit = HexValue(_s[_i + k]);
+                    if (digit < 0) throw Error("Invalid \\u escape");
+                    code = (code << 4) | digit;
+                }
+                _i += 4;
+                return (char)code;
+            }
+
+            private static int HexValue(char c)
+            {
+                if (c >= '0' && c <= '9') return c - '0';
+                if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+                if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+                return -1;
+            }
+
+            private bool AtDigit => _i < _s.Length && _s[_i] >= '0' && _s[_i] <= '9';
+
+            // RFC 8259: -? (0 | [1-9][0-9]*) (\.[0-9]+)? ([eE][+-]?[0-9]+)?
             private double ReadNumber()
             {
                 int start = _i;
-                if (_s[_i] == '-') _i++;
-                while (!AtEnd && (char.IsDigit(_s[_i]) || _s[_i] == '.' || _s[_i] == 'e' || _s[_i] == 'E' || _s[_i] == '+' || _s[_i] == '-')) _i++;
-                if (!double.TryParse(_s.Substring(start, _i - start), NumberStyles.Float, CultureInfo.InvariantCulture, out double d)
-                    || double.IsInfinity(d) || double.IsNaN(d))
-                    throw Error("Invalid number");
+                bool negative = _s[_i] == '-';
+                if (negative) _i++;
+                if (!AtDigit) throw Error("Invalid number: a digit must follow '-'");
+                if (_s[_i] == '0')
+                {
+                    _i++;
+                    if (AtDigit) throw Error("Invalid number: leading zero");
+                }
+                else
+                {
+                    while (AtDigit) _i++;
+                }
+                int integerEnd = _i;
+                if (_i < _s.Length && _s[_i] == '.')
+                {
+                    _i++;
+                    if (!AtDigit) throw Error("Invalid number: a digit must follow '.'");
+                    while (AtDigit) _i++;
+                }
+                if (_i < _s.Length && (_s[_i] == 'e' || _s[_i] == 'E'))
+                {
+                    _i++;
+                    if (_i < _s.Length && (_s[_i] == '+' || _s[_i] == '-')) _i++;
+                    if (!AtDigit) throw Error("Invalid number: a digit must follow the exponent");
+                    while (AtDigit) _i++;
+                }
+
+                // Short integers (status codes, counts, milliseconds) are exact in a long: no substring, no culture.
+                int digits = integerEnd - start - (negative ? 1 : 0);
+                if (_i == integerEnd && digits <= 15)
+                {
+                    long n = 0;
+                    for (int k = integerEnd - digits; k < integerEnd; k++) n = n * 10 + (_s[k] - '0');
+                    return negative ? (n == 0 ? -0.0 : -n) : n;
+                }
+
+                // The grammar is checked above, so only the range can fail here: .NET Framework throws on overflow,
+                // .NET Core returns infinity; both are refused.
+                double d;
+                try { d = double.Parse(_s.Substring(start, _i - start), NumberStyles.Float, CultureInfo.InvariantCulture); }
+                catch (OverflowException) { d = double.PositiveInfinity; }
+                if (double.IsInfinity(d) || double.IsNaN(d))
+                {
+                    _i = start;
+                    throw Error("Number out of range");
+                }
                 return d;
             }
         }

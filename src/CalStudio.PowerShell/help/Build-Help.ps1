@@ -1,35 +1,59 @@
 <#
 .SYNOPSIS
-Builds CalStudio.PowerShell.dll-Help.xml (MAML) from the per-cmdlet markdown help, and copies the about topic.
+Builds CalStudio.PowerShell.dll-Help.xml (MAML) from the per-cmdlet platyPS markdown, and copies the about topic.
 
 .DESCRIPTION
-Reads every *.md file in -SourcePath (one per cmdlet), checks it, and writes
-$OutputPath/CalStudio.PowerShell.dll-Help.xml plus a copy of about_CalStudio.help.txt.
-Throws, naming the file and line, when a file is malformed, a cmdlet has fewer than three examples, or a
-parameter (or the synopsis or description) is empty. It never loads the module, so the build process stays
-free of the DLL.
+Reads every *.md file in -SourcePath (one per cmdlet, in the platyPS 0.14 markdown schema 2.0.0, so platyPS's
+New-ExternalHelp can build it too), checks it, and writes $OutputPath/CalStudio.PowerShell.dll-Help.xml plus a copy of
+about_CalStudio.help.txt. Throws, naming the file and line, when a file is malformed, a cmdlet has fewer than three
+examples, or a parameter (or the synopsis or description) is empty or still a '{{ ... }}' placeholder. It never loads
+the module, so the build process stays free of the DLL.
 
-The markdown format (file name = cmdlet name), sections exactly in this order:
+HOW TO EDIT THE HELP
+  Write by hand: the synopsis, description, examples, inputs, outputs, notes, related links, each parameter's
+  description (the text under '### -Name') and its 'Default value:' line.
+  Never by hand: the front matter, ## SYNTAX, and the other lines of the ```yaml blocks. They come from the cmdlets:
+  after changing a cmdlet's parameters in C# (adding one, changing a type, an alias, a position, a parameter set,
+  Mandatory or pipeline binding), regenerate them:
+
+      dotnet pwsh -NoProfile ./build.ps1
+      dotnet pwsh -NoProfile src/CalStudio.PowerShell/help/Update-HelpMarkdown.ps1
+
+  then replace each '{{ Fill Name Description }}' it added with a description, and rebuild. tests/Pester/Help.Tests.ps1
+  runs Update-HelpMarkdown.ps1 -Check and fails while the markdown is out of date with the cmdlets.
+
+The layout of a cmdlet file (platyPS schema 2.0.0), sections exactly in this order:
+
+    ---
+    external help file: CalStudio.PowerShell.dll-Help.xml
+    Module Name: CalStudio
+    online version:
+    schema: 2.0.0
+    ---
 
     # Verb-Noun
     ## SYNOPSIS          one paragraph
+    ## SYNTAX            one ``` block per parameter set, under '### SetName' ('### SetName (Default)') when several
     ## DESCRIPTION       paragraphs (blank line between them; '- ' list lines keep their breaks)
-    ## PARAMETERS        one '### -Name' per parameter (never the common parameters): description
-                         paragraphs, then a ```yaml block with the keys
-                           Type: System.String            (full .NET name; SwitchParameter for switches)
-                           ParameterSets: (All)           (optional; or set names, comma-separated)
-                           Aliases: None                  (or comma-separated)
-                           Position: Named                (or 0, 1, ...)
-                           Default: None
-                           PipelineInput: False           (or True (ByValue), True (ByPropertyName),
-                                                           True (ByValue, ByPropertyName))
-                           Required: False                (True = mandatory in its ParameterSets)
-                           AcceptedValues: A, B           (optional, shown in the syntax)
+    ## EXAMPLES          '### Example N: title' (N = 1, 2, ...), one ```powershell block, then remarks
+    ## PARAMETERS        one '### -Name' per parameter (never the common parameters): description paragraphs, then a
+                         ```yaml block per distinct metadata:
+                           Type: System.String               (full .NET name)
+                           Parameter Sets: (All)             (or set names, comma-separated)
+                           Aliases: Question, Text           (empty when none)
+                           Accepted values: A, B             (only for enums and ValidateSet)
+
+                           Required: False
+                           Position: Named                   (or 0, 1, ...)
+                           Default value: None               (written by hand)
+                           Accept pipeline input: False      (or True (ByValue), True (ByPropertyName),
+                                                              True (ByPropertyName, ByValue))
+                           Accept wildcard characters: False
+                         then '### CommonParameters' and its standard paragraph
     ## INPUTS            '### TypeName' headings, each with a description ('### None' when nothing)
     ## OUTPUTS           the same
     ## NOTES             paragraphs
-    ## EXAMPLES          '### Example N: title' (N = 1, 2, ...), one ```powershell block, then remarks
-    ## RELATED LINKS     list items: '- [Text](uri)' or '- Text'
+    ## RELATED LINKS     '[Text](uri)' lines ('[Connect-CalStudio]()' for a command), a blank line between them
 
 Inline `code` marks and **bold** are dropped in the MAML; [text](uri) becomes "text (uri)".
 
@@ -44,6 +68,7 @@ param(
 
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
+Import-Module (Join-Path $PSScriptRoot 'HelpMarkdown.psm1') -Force
 
 $MinimumExamples = 3
 $AboutTopic = 'about_CalStudio.help.txt'
@@ -54,131 +79,61 @@ $Ns = @{
     command = 'http://schemas.microsoft.com/maml/dev/command/2004/10'
     dev     = 'http://schemas.microsoft.com/maml/dev/2004/10'
 }
-# Sections of a cmdlet file, in the order they must appear.
-$Sections = @('SYNOPSIS', 'DESCRIPTION', 'PARAMETERS', 'INPUTS', 'OUTPUTS', 'NOTES', 'EXAMPLES', 'RELATED LINKS')
-$ParameterKeys = @('Type', 'ParameterSets', 'Aliases', 'Position', 'Default', 'PipelineInput', 'Required', 'AcceptedValues')
-$RequiredParameterKeys = @('Type', 'Aliases', 'Position', 'Default', 'PipelineInput', 'Required')
-$PipelineValues = @('False', 'True (ByValue)', 'True (ByPropertyName)', 'True (ByValue, ByPropertyName)')
-
-function Stop-Help([string] $File, [int] $Line, [string] $Message) {
-    $where = if ($Line -gt 0) { "${File}:$Line" } else { $File }
-    throw "Help source ${where}: $Message"
-}
+$RequiredYamlKeys = @('Type', 'Parameter Sets', 'Aliases', 'Required', 'Position', 'Default value', 'Accept pipeline input', 'Accept wildcard characters')
+$PipelineValues = @('False', 'True (ByValue)', 'True (ByPropertyName)', 'True (ByPropertyName, ByValue)', 'True (ByValue, ByPropertyName)')
+$CommonParameterNames = 'Verbose', 'Debug', 'ErrorAction', 'WarningAction', 'InformationAction', 'ProgressAction', 'ErrorVariable', 'WarningVariable', 'InformationVariable', 'OutVariable', 'OutBuffer', 'PipelineVariable'
 
 # ---------------------------------------------------------------- markdown
 
-# Prose for MAML: inline code marks and emphasis dropped, [text](uri) as "text (uri)".
-function ConvertTo-PlainText([string] $Text) {
-    $t = [regex]::Replace($Text, '\[([^\]]+)\]\(([^)]*)\)', { param($m) if ($m.Groups[2].Value) { "$($m.Groups[1].Value) ($($m.Groups[2].Value))" } else { $m.Groups[1].Value } })
-    $t = [regex]::Replace($t, '\*\*([^*]+)\*\*', '$1')
-    $t = [regex]::Replace($t, '`([^`]+)`', '$1')
-    $t
+# Text that is still a platyPS '{{ ... }}' placeholder counts as missing.
+function Get-WrittenParagraphs([object[]] $Lines) {
+    $all = Get-Paragraphs $Lines
+    , @($all | Where-Object { $_ -notmatch $PlaceholderPattern })
 }
 
-# Paragraphs from markdown lines: blank lines separate them; list items and indented lines keep their line breaks.
-function Get-Paragraphs([object[]] $Lines) {
-    $paras = [System.Collections.Generic.List[string]]::new()
-    $current = [System.Text.StringBuilder]::new()
-    foreach ($entry in $Lines) {
-        $text = $entry.Text
-        if ($text.Trim().Length -eq 0) {
-            if ($current.Length) { $paras.Add($current.ToString()); [void]$current.Clear() }
-            continue
-        }
-        if ($current.Length) {
-            $keepBreak = $text -match '^\s*([-*]\s|\d+\.\s)' -or $text -match '^\s{2,}'
-            [void]$current.Append($(if ($keepBreak) { "`n" } else { ' ' }))
-        }
-        [void]$current.Append((ConvertTo-PlainText $text.TrimEnd()))
+# One ```yaml block of a parameter: its metadata for the parameter sets it names ($null Sets = all of them).
+function Read-ParameterVariant($Yaml, [string] $Name, [string[]] $SetNames, [string] $File, [int] $Line) {
+    $where = "parameter -$Name"
+    foreach ($key in $RequiredYamlKeys) {
+        if (-not $Yaml.Contains($key)) { Stop-Help $File $Line "${where}: the yaml block has no '$key'." }
+        if ($key -ne 'Aliases' -and $Yaml[$key].Length -eq 0) { Stop-Help $File $Line "${where}: '$key' is empty." }
     }
-    if ($current.Length) { $paras.Add($current.ToString()) }
-    , $paras.ToArray()
-}
+    if ($Yaml.Required -notin @('True', 'False')) { Stop-Help $File $Line "${where}: Required must be True or False." }
+    if ($Yaml.Position -notmatch '^(Named|\d+)$') { Stop-Help $File $Line "${where}: Position must be Named or a number." }
+    if ($Yaml.'Accept pipeline input' -notin $PipelineValues) { Stop-Help $File $Line "${where}: Accept pipeline input must be one of: $($PipelineValues -join '; ')." }
+    if ($Yaml.'Accept wildcard characters' -notin @('True', 'False')) { Stop-Help $File $Line "${where}: Accept wildcard characters must be True or False." }
+    if ($Yaml.Type -notmatch '^[A-Za-z_][\w.`\[\], ]*$') { Stop-Help $File $Line "${where}: '$($Yaml.Type)' is not a .NET type name." }
 
-# Splits lines into blocks under headings of the given level ('## ' or '### '), keeping fenced code intact.
-function Split-ByHeading([object[]] $Lines, [string] $Marker, [string] $File) {
-    $blocks = [System.Collections.Generic.List[object]]::new()
-    $preamble = [System.Collections.Generic.List[object]]::new()
-    $current = $null
-    $inFence = $false
-    foreach ($entry in $Lines) {
-        if ($entry.Text -match '^\s*```') { $inFence = -not $inFence }
-        if (-not $inFence -and $entry.Text.StartsWith($Marker)) {
-            $current = [pscustomobject]@{ Title = $entry.Text.Substring($Marker.Length).Trim(); Line = $entry.Line; Body = [System.Collections.Generic.List[object]]::new() }
-            $blocks.Add($current)
-            continue
-        }
-        if ($current) { $current.Body.Add($entry) } else { $preamble.Add($entry) }
+    $split = { param($v) @(if ($v) { $v -split '\s*,\s*' | Where-Object { $_ } }) }
+    $sets = @(if ($Yaml.'Parameter Sets' -ne '(All)') { & $split $Yaml.'Parameter Sets' })
+    foreach ($set in $sets) {
+        if ($set -notin $SetNames) { Stop-Help $File $Line "${where}: parameter set '$set' has no '### $set' block in ## SYNTAX." }
     }
-    if ($inFence) { Stop-Help $File 0 'a ``` code fence is never closed.' }
-    [pscustomobject]@{ Preamble = $preamble.ToArray(); Blocks = $blocks.ToArray() }
-}
-
-# Separates fenced code blocks from prose. Returns @{ Fences = @(@{Lang; Text; Line}); Before = lines; After = lines }.
-function Split-Fences([object[]] $Lines, [string] $File) {
-    $fences = [System.Collections.Generic.List[object]]::new()
-    $before = [System.Collections.Generic.List[object]]::new()
-    $after = [System.Collections.Generic.List[object]]::new()
-    $fence = $null
-    foreach ($entry in $Lines) {
-        if ($entry.Text -match '^\s*```\s*(\S*)\s*$') {
-            if ($fence) { $fences.Add($fence); $fence = $null }
-            else { $fence = [pscustomobject]@{ Lang = $Matches[1]; Line = $entry.Line; Lines = [System.Collections.Generic.List[string]]::new() } }
-            continue
-        }
-        if ($fence) { $fence.Lines.Add($entry.Text) }
-        elseif ($fences.Count -eq 0) { $before.Add($entry) }
-        else { $after.Add($entry) }
-    }
-    if ($fence) { Stop-Help $File $fence.Line 'a ``` code fence is never closed.' }
-    [pscustomobject]@{ Fences = $fences.ToArray(); Before = $before.ToArray(); After = $after.ToArray() }
-}
-
-function Test-Blank([object[]] $Lines) { -not ($Lines | Where-Object { $_.Text.Trim().Length -gt 0 }) }
-
-function Read-Parameter($Block, [string] $File) {
-    if ($Block.Title -notmatch '^-([A-Za-z][A-Za-z0-9]*)$') { Stop-Help $File $Block.Line "parameter heading '### $($Block.Title)' must be '### -Name'." }
-    $name = $Matches[1]
-    $parts = Split-Fences $Block.Body $File
-    if ($parts.Fences.Count -ne 1 -or $parts.Fences[0].Lang -notin @('yaml', '')) { Stop-Help $File $Block.Line "parameter -$name needs exactly one ```yaml block." }
-    if (-not (Test-Blank $parts.After)) { Stop-Help $File $Block.Line "parameter -${name}: put the description before the ```yaml block, and nothing after it." }
-    $description = Get-Paragraphs $parts.Before
-    if ($description.Count -eq 0) { Stop-Help $File $Block.Line "parameter -$name has an empty description." }
-
-    $meta = @{}
-    $lineNo = $parts.Fences[0].Line
-    foreach ($text in $parts.Fences[0].Lines) {
-        $lineNo++
-        if ($text.Trim().Length -eq 0) { continue }
-        if ($text -notmatch '^\s*([A-Za-z]+)\s*:\s*(.*?)\s*$') { Stop-Help $File $lineNo "parameter -${name}: '$text' is not 'Key: value'." }
-        $key = $ParameterKeys | Where-Object { $_ -eq $Matches[1] }
-        if (-not $key) { Stop-Help $File $lineNo "parameter -${name}: unknown key '$($Matches[1])' (known: $($ParameterKeys -join ', '))." }
-        if ($meta.ContainsKey($key)) { Stop-Help $File $lineNo "parameter -${name}: '$key' is given twice." }
-        $meta[$key] = $Matches[2]
-    }
-    foreach ($key in $RequiredParameterKeys) {
-        if (-not $meta.ContainsKey($key) -or $meta[$key].Length -eq 0) { Stop-Help $File $Block.Line "parameter -${name}: the yaml block has no '$key'." }
-    }
-    if ($meta.Required -notin @('True', 'False')) { Stop-Help $File $Block.Line "parameter -${name}: Required must be True or False." }
-    if ($meta.Position -notmatch '^(Named|\d+)$') { Stop-Help $File $Block.Line "parameter -${name}: Position must be Named or a number." }
-    if ($meta.PipelineInput -notin $PipelineValues) { Stop-Help $File $Block.Line "parameter -${name}: PipelineInput must be one of: $($PipelineValues -join '; ')." }
-    if ($meta.Type -notmatch '^[A-Za-z_][\w.`\[\]]*$') { Stop-Help $File $Block.Line "parameter -${name}: '$($meta.Type)' is not a .NET type name." }
-
-    $split = { param($v) @(if ($v -and $v -ne 'None') { $v -split '\s*,\s*' | Where-Object { $_ } }) }
     [pscustomobject]@{
-        Name           = $name
-        Description    = $description
-        Type           = $meta.Type
-        ShortType      = ($meta.Type -split '\.')[-1]
-        IsSwitch       = $meta.Type -in @('System.Management.Automation.SwitchParameter', 'SwitchParameter')
-        ParameterSets  = @(& $split $(if ($meta.ContainsKey('ParameterSets') -and $meta.ParameterSets -ne '(All)') { $meta.ParameterSets } else { $null }))
-        Aliases        = @(& $split $meta.Aliases)
-        Position       = if ($meta.Position -eq 'Named') { 'named' } else { $meta.Position }
-        Default        = $meta.Default
-        PipelineInput  = $meta.PipelineInput
-        Required       = $meta.Required -eq 'True'
-        AcceptedValues = @(& $split $(if ($meta.ContainsKey('AcceptedValues')) { $meta.AcceptedValues } else { $null }))
+        Sets           = $sets
+        Type           = $Yaml.Type
+        ShortType      = ($Yaml.Type -split '\.')[-1]
+        IsSwitch       = $Yaml.Type -in @('System.Management.Automation.SwitchParameter', 'SwitchParameter')
+        Aliases        = @(& $split $Yaml.Aliases)
+        AcceptedValues = @(& $split $(if ($Yaml.Contains('Accepted values')) { $Yaml.'Accepted values' } else { $null }))
+        Required       = $Yaml.Required -eq 'True'
+        Position       = if ($Yaml.Position -eq 'Named') { 'named' } else { $Yaml.Position }
+        Default        = $Yaml.'Default value'
+        PipelineInput  = $Yaml.'Accept pipeline input'
+        Globbing       = $Yaml.'Accept wildcard characters' -eq 'True'
     }
+}
+
+function Read-Parameter($Parameter, [string[]] $SetNames, [string] $File) {
+    $name = $Parameter.Name
+    if ($name -in $CommonParameterNames) { Stop-Help $File $Parameter.Line "-$name is a common parameter; do not document it." }
+    $description = Get-WrittenParagraphs $Parameter.Description
+    if ($description.Count -eq 0) { Stop-Help $File $Parameter.Line "parameter -$name has an empty description (or only a '{{ ... }}' placeholder)." }
+    $variants = @(foreach ($yaml in $Parameter.Yaml) { Read-ParameterVariant $yaml $name $SetNames $File $Parameter.Line })
+    if ($variants.Count -gt 1 -and @($variants | Where-Object { $_.Sets.Count -eq 0 }).Count) { Stop-Help $File $Parameter.Line "parameter -${name}: with several yaml blocks, each must name its parameter sets." }
+    $named = @($variants | ForEach-Object { $_.Sets })
+    if (@($named | Select-Object -Unique).Count -ne $named.Count) { Stop-Help $File $Parameter.Line "parameter -${name}: a parameter set is in two yaml blocks." }
+    [pscustomobject]@{ Name = $name; Description = $description; Variants = $variants }
 }
 
 # INPUTS / OUTPUTS: '### Type.Name' headings, each with a description.
@@ -187,49 +142,31 @@ function Read-TypeList($Section, [string] $File) {
     if (-not (Test-Blank $split.Preamble)) { Stop-Help $File $Section.Line "## $($Section.Title): put each type under a '### TypeName' heading." }
     if ($split.Blocks.Count -eq 0) { Stop-Help $File $Section.Line "## $($Section.Title) lists no type (use '### None' when there is none)." }
     foreach ($b in $split.Blocks) {
-        $d = Get-Paragraphs $b.Body
+        $d = Get-WrittenParagraphs $b.Body
         if ($d.Count -eq 0) { Stop-Help $File $b.Line "type '$($b.Title)' has no description." }
         [pscustomobject]@{ Name = $b.Title; Description = $d }
     }
 }
 
 function Read-CommandHelp([System.IO.FileInfo] $Path) {
-    $file = $Path.Name
-    $i = 0
-    $lines = @(Get-Content -LiteralPath $Path.FullName -Encoding utf8 | ForEach-Object { $i++; [pscustomobject]@{ Line = $i; Text = $_ } })
-    $first = $lines | Where-Object { $_.Text.Trim().Length } | Select-Object -First 1
-    if (-not $first -or $first.Text -notmatch '^# ([A-Za-z]+-[A-Za-z0-9]+)\s*$') { Stop-Help $file 0 "the first line must be '# Verb-Noun'." }
-    $name = $Matches[1]
-    if ($name -ne $Path.BaseName) { Stop-Help $file $first.Line "the title '$name' does not match the file name." }
-    $rest = @($lines | Where-Object { $_.Line -gt $first.Line })
-    $inFence = $false
-    foreach ($entry in $rest) {
-        if ($entry.Text -match '^\s*```') { $inFence = -not $inFence }
-        elseif (-not $inFence -and $entry.Text -match '^# ') { Stop-Help $file $entry.Line "only one '# ' title is allowed." }
-    }
+    $doc = Read-HelpMarkdown $Path
+    $file = $doc.File
+    $name = $doc.Name
+    $section = $doc.Section
 
-    $split = Split-ByHeading $rest '## ' $file
-    if (-not (Test-Blank $split.Preamble)) { Stop-Help $file $first.Line "text between the title and '## SYNOPSIS'." }
-    $found = @($split.Blocks | ForEach-Object Title)
-    if (($found -join '|') -cne ($Sections -join '|')) {
-        Stop-Help $file 0 "the sections must be exactly, in order: $($Sections -join ', ') (found: $($found -join ', '))."
-    }
-    $section = @{}
-    foreach ($b in $split.Blocks) { $section[$b.Title] = $b }
+    if ($doc.FrontMatter['schema'] -ne '2.0.0') { Stop-Help $file 1 "the front matter must say 'schema: 2.0.0'." }
+    if ($doc.FrontMatter['external help file'] -ne $HelpFileName) { Stop-Help $file 1 "the front matter must say 'external help file: $HelpFileName'." }
+    if (-not $doc.FrontMatter['Module Name']) { Stop-Help $file 1 "the front matter has no 'Module Name'." }
 
-    $synopsis = Get-Paragraphs $section.SYNOPSIS.Body
-    if ($synopsis.Count -ne 1) { Stop-Help $file $section.SYNOPSIS.Line 'the synopsis must be one non-empty paragraph.' }
-    $description = Get-Paragraphs $section.DESCRIPTION.Body
+    $synopsis = Get-WrittenParagraphs $section.SYNOPSIS.Body
+    if ($synopsis.Count -ne 1) { Stop-Help $file $section.SYNOPSIS.Line 'the synopsis must be one written paragraph (not a ''{{ ... }}'' placeholder).' }
+    $description = Get-WrittenParagraphs $section.DESCRIPTION.Body
     if ($description.Count -eq 0) { Stop-Help $file $section.DESCRIPTION.Line 'the description is empty.' }
 
-    $paramSplit = Split-ByHeading $section.PARAMETERS.Body '### ' $file
-    if (-not (Test-Blank $paramSplit.Preamble)) { Stop-Help $file $section.PARAMETERS.Line "## PARAMETERS: text outside a '### -Name' section." }
-    $parameters = @(foreach ($b in $paramSplit.Blocks) { Read-Parameter $b $file })
-    $dupes = $parameters | Group-Object Name | Where-Object Count -gt 1
-    if ($dupes) { Stop-Help $file $section.PARAMETERS.Line "parameter -$($dupes[0].Name) is documented twice." }
-    $common = 'Verbose', 'Debug', 'ErrorAction', 'WarningAction', 'InformationAction', 'ProgressAction', 'ErrorVariable', 'WarningVariable', 'InformationVariable', 'OutVariable', 'OutBuffer', 'PipelineVariable'
-    $bad = $parameters | Where-Object Name -in $common | Select-Object -First 1
-    if ($bad) { Stop-Help $file $section.PARAMETERS.Line "-$($bad.Name) is a common parameter; do not document it." }
+    # The syntax text is not read (it is generated from the cmdlet); its '### SetName' headings name the parameter sets.
+    $setNames = @($doc.Syntax | Where-Object Name | ForEach-Object Name)
+    $parameters = @(foreach ($p in $doc.Parameters) { Read-Parameter $p $setNames $file })
+    if (-not $doc.HasCommonParameters) { Stop-Help $file $section.PARAMETERS.Line "## PARAMETERS must end with '### CommonParameters'." }
 
     $exampleSplit = Split-ByHeading $section.EXAMPLES.Body '### ' $file
     if (-not (Test-Blank $exampleSplit.Preamble)) { Stop-Help $file $section.EXAMPLES.Line "## EXAMPLES: text outside a '### Example N: title' section." }
@@ -242,8 +179,8 @@ function Read-CommandHelp([System.IO.FileInfo] $Path) {
         if ($parts.Fences.Count -ne 1 -or $parts.Fences[0].Lang -ne 'powershell') { Stop-Help $file $b.Line "example $n needs exactly one ```powershell block." }
         if (-not (Test-Blank $parts.Before)) { Stop-Help $file $b.Line "example ${n}: put the remarks after the code block." }
         $code = ($parts.Fences[0].Lines -join "`n").Trim("`n")
-        if ($code.Trim().Length -eq 0) { Stop-Help $file $b.Line "example $n has no code." }
-        $remarks = Get-Paragraphs $parts.After
+        if ($code.Trim().Length -eq 0 -or $code -match $PlaceholderPattern) { Stop-Help $file $b.Line "example $n has no code." }
+        $remarks = Get-WrittenParagraphs $parts.After
         if ($remarks.Count -eq 0) { Stop-Help $file $b.Line "example $n has no remarks after its code." }
         [pscustomobject]@{ Title = "Example ${n}: $title"; Code = $code; Remarks = $remarks }
     })
@@ -252,9 +189,8 @@ function Read-CommandHelp([System.IO.FileInfo] $Path) {
     $links = @(foreach ($entry in $section.'RELATED LINKS'.Body) {
         $t = $entry.Text.Trim()
         if (-not $t) { continue }
-        if ($t -match '^[-*]\s+\[([^\]]+)\]\(([^)]*)\)$') { [pscustomobject]@{ Text = $Matches[1]; Uri = $Matches[2] } }
-        elseif ($t -match '^[-*]\s+(\S.*)$') { [pscustomobject]@{ Text = $Matches[1]; Uri = '' } }
-        else { Stop-Help $file $entry.Line "a related link must be a list item: '- [Text](uri)' or '- Text'." }
+        if ($t -match '^\[([^\]]+)\]\(([^)]*)\)$') { [pscustomobject]@{ Text = $Matches[1]; Uri = $Matches[2] } }
+        else { Stop-Help $file $entry.Line "a related link must be a '[Text](uri)' line ('[Text]()' for a command or topic)." }
     })
 
     [pscustomobject]@{
@@ -263,6 +199,7 @@ function Read-CommandHelp([System.IO.FileInfo] $Path) {
         Noun        = $name.Split('-', 2)[1]
         Synopsis    = $synopsis[0]
         Description = $description
+        SetNames    = $setNames
         Parameters  = $parameters
         Inputs      = @(Read-TypeList $section.INPUTS $file)
         Outputs     = @(Read-TypeList $section.OUTPUTS $file)
@@ -280,40 +217,40 @@ function Write-Paras([System.Xml.XmlWriter] $W, [string[]] $Paras) {
     $W.WriteEndElement()
 }
 
-function Write-ParameterElement([System.Xml.XmlWriter] $W, $P, [bool] $Full, [string] $ParameterSet) {
-    $required = $P.Required -and (-not $ParameterSet -or $P.ParameterSets.Count -eq 0 -or $P.ParameterSets -contains $ParameterSet)
+# $P: a parameter's name and description; $V: its metadata in the parameter set being written (see Read-ParameterVariant).
+function Write-ParameterElement([System.Xml.XmlWriter] $W, $P, $V, [bool] $Full) {
     $W.WriteStartElement('command', 'parameter', $Ns.command)
-    $W.WriteAttributeString('required', $required.ToString().ToLowerInvariant())
+    $W.WriteAttributeString('required', $V.Required.ToString().ToLowerInvariant())
     $W.WriteAttributeString('variableLength', 'true')
-    $W.WriteAttributeString('globbing', 'false')
-    $W.WriteAttributeString('pipelineInput', $P.PipelineInput)
-    $W.WriteAttributeString('position', $P.Position)
-    $W.WriteAttributeString('aliases', $(if ($P.Aliases.Count) { $P.Aliases -join ', ' } else { 'none' }))
+    $W.WriteAttributeString('globbing', $V.Globbing.ToString().ToLowerInvariant())
+    $W.WriteAttributeString('pipelineInput', $V.PipelineInput)
+    $W.WriteAttributeString('position', $V.Position)
+    $W.WriteAttributeString('aliases', $(if ($V.Aliases.Count) { $V.Aliases -join ', ' } else { 'none' }))
     $W.WriteElementString('maml', 'name', $Ns.maml, $P.Name)
     if ($Full) { Write-Paras $W $P.Description }
-    if ($P.AcceptedValues.Count -and -not $Full) {
+    if ($V.AcceptedValues.Count -and -not $Full) {
         $W.WriteStartElement('command', 'parameterValueGroup', $Ns.command)
-        foreach ($v in $P.AcceptedValues) {
+        foreach ($value in $V.AcceptedValues) {
             $W.WriteStartElement('command', 'parameterValue', $Ns.command)
             $W.WriteAttributeString('required', 'false'); $W.WriteAttributeString('command', 'variableLength', $Ns.command, 'false')
-            $W.WriteString($v)
+            $W.WriteString($value)
             $W.WriteEndElement()
         }
         $W.WriteEndElement()
     }
-    elseif ($Full -or -not $P.IsSwitch) {
+    elseif ($Full -or -not $V.IsSwitch) {
         $W.WriteStartElement('command', 'parameterValue', $Ns.command)
-        $W.WriteAttributeString('required', $(if ($P.IsSwitch) { 'false' } else { 'true' }))
+        $W.WriteAttributeString('required', $(if ($V.IsSwitch) { 'false' } else { 'true' }))
         $W.WriteAttributeString('variableLength', 'false')
-        $W.WriteString($P.ShortType)
+        $W.WriteString($V.ShortType)
         $W.WriteEndElement()
     }
     if ($Full) {
         $W.WriteStartElement('dev', 'type', $Ns.dev)
-        $W.WriteElementString('maml', 'name', $Ns.maml, $P.Type)
+        $W.WriteElementString('maml', 'name', $Ns.maml, $V.Type)
         $W.WriteElementString('maml', 'uri', $Ns.maml, '')
         $W.WriteEndElement()
-        $W.WriteElementString('dev', 'defaultValue', $Ns.dev, $P.Default)
+        $W.WriteElementString('dev', 'defaultValue', $Ns.dev, $V.Default)
     }
     $W.WriteEndElement()
 }
@@ -346,22 +283,27 @@ function Write-Command([System.Xml.XmlWriter] $W, $Help) {
 
     Write-Paras $W $Help.Description
 
-    # One syntax item per parameter set; parameters with no ParameterSets belong to all of them.
-    $sets = @($Help.Parameters | ForEach-Object { $_.ParameterSets } | Select-Object -Unique)
+    # One syntax item per '### SetName' of ## SYNTAX (one unnamed item when there is a single set); a parameter is in
+    # the item when one of its yaml blocks names the set or says (All).
+    $sets = @($Help.SetNames)
     if ($sets.Count -eq 0) { $sets = @($null) }
     $W.WriteStartElement('command', 'syntax', $Ns.command)
     foreach ($set in $sets) {
         $W.WriteStartElement('command', 'syntaxItem', $Ns.command)
         $W.WriteElementString('maml', 'name', $Ns.maml, $Help.Name)
-        $inSet = @($Help.Parameters | Where-Object { -not $set -or $_.ParameterSets.Count -eq 0 -or $_.ParameterSets -contains $set })
-        $ordered = @($inSet | Where-Object Position -ne 'named' | Sort-Object { [int]$_.Position }) + @($inSet | Where-Object Position -eq 'named')
-        foreach ($p in $ordered) { Write-ParameterElement $W $p $false $set }
+        $inSet = @(foreach ($p in $Help.Parameters) {
+            $v = $p.Variants | Where-Object { $_.Sets.Count -eq 0 -or $_.Sets -contains $set } | Select-Object -First 1
+            if ($v) { [pscustomobject]@{ Parameter = $p; Variant = $v } }
+        })
+        $ordered = @($inSet | Where-Object { $_.Variant.Position -ne 'named' } | Sort-Object { [int]$_.Variant.Position }) + @($inSet | Where-Object { $_.Variant.Position -eq 'named' })
+        foreach ($entry in $ordered) { Write-ParameterElement $W $entry.Parameter $entry.Variant $false }
         $W.WriteEndElement()
     }
     $W.WriteEndElement()
 
+    # As platyPS does: the parameters section shows each parameter's first yaml block.
     $W.WriteStartElement('command', 'parameters', $Ns.command)
-    foreach ($p in $Help.Parameters) { Write-ParameterElement $W $p $true $null }
+    foreach ($p in $Help.Parameters) { Write-ParameterElement $W $p $p.Variants[0] $true }
     $W.WriteEndElement()
 
     Write-TypeList $W 'inputTypes' 'inputType' $Help.Inputs
