@@ -12,7 +12,7 @@ namespace CalStudio.Engine
     internal static class BatchTexts
     {
         public static string KeyRejected(ApiOutcome cause) =>
-            "The batch stopped, since every row would fail the same way with this key. " + (cause?.ErrorMessage ?? "");
+            "The API rejected the key, so the batch stopped: every other row would fail the same way. " + (cause?.ErrorMessage ?? "");
 
         public const string KeyRejectedAction = "Check the key with Connect-CalStudio (Get-CalStudioConnection shows its last characters), then run the batch again.";
 
