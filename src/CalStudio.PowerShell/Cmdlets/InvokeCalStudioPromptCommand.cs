@@ -97,6 +97,8 @@ namespace CalStudio.Commands
             // Asking ShouldProcess per row costs a message and a preference lookup each time; only do it when a prompt can result.
             _mayConfirm = bound.ContainsKey("Confirm") || (GetVariableValue("ConfirmPreference") is ConfirmImpact c && c <= ConfirmImpact.Low);
             _showProgress = HostShowsProgress();
+            if (!_whatIf) _session.Pacer.CheckStateFile(); // a batch says once whether the budget is shared
+            WriteBudgetWarning(_session);
             _batch = new PromptBatch(_session, retry, throttle, _journal, this);
             if (bound.ContainsKey(nameof(TotalCount))) _batch.Counters.Total = TotalCount;
         }
@@ -111,8 +113,9 @@ namespace CalStudio.Commands
 
         protected override void EndProcessing()
         {
-            if (_whatIf) { ReportWhatIf(); return; }
+            if (_whatIf) { ReportWhatIf(); WriteBudgetWarning(_session); return; }
             Run(() => _batch.Complete());
+            WriteBudgetWarning(_session);
         }
 
         protected override void StopProcessing() => _batch?.Stop();
@@ -152,10 +155,15 @@ namespace CalStudio.Commands
 
         // ---- IBatchHost: called on the pipeline thread only ----
 
-        void IBatchHost.WriteAnswer(Response response, RowInput row) => WriteObject(Decorate(response, row));
+        void IBatchHost.WriteAnswer(Response response, RowInput row)
+        {
+            WriteBudgetWarning(_session);
+            WriteObject(Decorate(response, row));
+        }
 
         void IBatchHost.WriteRowError(Response failed, ApiOutcome outcome, RowInput row)
         {
+            WriteBudgetWarning(_session);
             string where = "Row " + (row.Index + 1) + ": ";
             WriteError(Record(failed.ErrorId, CategoryOf(failed.ErrorId), where + failed.ErrorMessage, row.Row, outcome));
         }
