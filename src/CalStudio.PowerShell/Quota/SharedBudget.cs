@@ -205,9 +205,10 @@ namespace CalStudio.Quota
             return merged;
         }
 
-        /// <summary>Pacing continues in memory from the last state this process saw. Caller holds the gate.</summary>
+        /// <summary>Pacing continues in memory from the file's state if it can still be read, else the last state this process saw. Caller holds the gate.</summary>
         private void FallBack(string problem)
         {
+            if (_shared.Problem == null) _shared.Memory = TryReadOnce() ?? _shared.Memory;
             lock (_shared)
             {
                 _shared.LastProbe = Stopwatch.StartNew();
@@ -248,6 +249,17 @@ namespace CalStudio.Quota
                 if (synchronous) Thread.Sleep(delayMs);
                 else await Task.Delay(delayMs, cancel).ConfigureAwait(false);
             }
+        }
+
+        /// <summary>The file's state by one shared read (a read-only file still has today's count), or null.</summary>
+        private BudgetState TryReadOnce()
+        {
+            try
+            {
+                using (var file = new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 256))
+                    return BudgetState.Parse(ReadAll(file));
+            }
+            catch (Exception ex) when (IsFileTrouble(ex)) { return null; }
         }
 
         private FileStream OpenExclusive()
