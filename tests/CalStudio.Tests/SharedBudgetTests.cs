@@ -185,6 +185,17 @@ namespace CalStudio.Tests
         }
 
         [Fact]
+        public void A_shorter_state_written_over_a_longer_one_leaves_no_stale_digits()
+        {
+            var budget = new SharedBudget(StatePath);
+            budget.Update(s => { s.NextSlot = long.MaxValue; s.PauseUntil = long.MaxValue; s.DayCount = 123456; return 0; });
+            budget.Update(s => { s.NextSlot = 1; s.PauseUntil = 2; s.DayCount = 3; return 0; });
+            var state = FileState(StatePath);
+            Assert.Equal(new long[] { 1, 2, 3 }, new long[] { state.NextSlot, state.PauseUntil, state.DayCount });
+            Assert.Equal("1 0 3 0 0 0 2 0", File.ReadAllText(StatePath).TrimEnd(' '));
+        }
+
+        [Fact]
         public async Task Cancelling_a_wait_for_the_lock_frees_the_budget_for_the_next_caller()
         {
             var budget = new SharedBudget(StatePath, TimeSpan.FromSeconds(30));

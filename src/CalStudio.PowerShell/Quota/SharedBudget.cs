@@ -281,10 +281,12 @@ namespace CalStudio.Quota
 
         private static void WriteAll(FileStream file, BudgetState state)
         {
-            byte[] text = Encoding.ASCII.GetBytes(state.Serialize());
+            // Overwritten in place, padded with spaces to the old length: truncating first makes ext4 flush on close (~ms).
+            string text = state.Serialize();
+            byte[] bytes = Encoding.ASCII.GetBytes(text.PadRight((int)Math.Min(file.Length, 256)));
             file.Position = 0;
-            file.SetLength(0);
-            file.Write(text, 0, text.Length);
+            file.Write(bytes, 0, bytes.Length);
+            file.Flush(); // a failed write surfaces here, where it is caught, not in Dispose
         }
 
         /// <summary>Another process holds the file's lock: a sharing/lock violation on Windows, EWOULDBLOCK from flock on Unix.</summary>
