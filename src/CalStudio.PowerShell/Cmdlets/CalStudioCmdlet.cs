@@ -34,6 +34,12 @@ namespace CalStudio.Commands
             return session;
         }
 
+        /// <summary>Writes the quota state file's warning (it is unusable and pacing went in-process), once per time it arises.</summary>
+        internal void WriteBudgetWarning(CalStudioSession session)
+        {
+            if (session.Pacer.TryTakeWarning(out string warning)) WriteWarning(warning);
+        }
+
         internal void Terminate(string errorId, string message, object target, ApiOutcome outcome = null, string recommendedAction = null, Exception cause = null)
         {
             ThrowTerminatingError(Record(errorId, message, target, outcome, recommendedAction, cause));

@@ -99,8 +99,10 @@ namespace CalStudio.Commands
                 MaxRetryWait = TimeSpan.FromSeconds(MaxRetryWaitSec),
             };
             var pacer = RequestPacer.Create(key, BaseUri, perMinute, perDay);
+            pacer.CheckStateFile();
             var session = new CalStudioSession(key, clientOptions, AppName, retry, ThrottleLimit, pacer, HistorySize);
             SessionStore.Set(session);
+            WriteBudgetWarning(session);
             WriteVerbose("Connected to " + BaseUri + " with key " + key.Hint + (AppName != null ? ", app '" + AppName + "'" : "") + ".");
             if (PassThru) WriteObject(session.ToConnection());
         }

@@ -7,6 +7,12 @@ namespace CalStudio.Commands
     [OutputType(typeof(Connection))]
     public sealed class GetCalStudioConnectionCommand : CalStudioCmdlet
     {
-        protected override void EndProcessing() => WriteObject(RequireSession().ToConnection());
+        protected override void EndProcessing()
+        {
+            var session = RequireSession();
+            var connection = session.ToConnection();
+            WriteBudgetWarning(session);
+            WriteObject(connection);
+        }
     }
 }

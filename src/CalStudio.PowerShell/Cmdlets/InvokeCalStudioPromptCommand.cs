@@ -75,6 +75,8 @@ namespace CalStudio.Commands
             if (whatIf) { _whatIf = new WhatIfEstimate(KeyProperty != null, _journal); return; }
             // Asking ShouldProcess per row costs a message and a preference lookup each time; only do it when a prompt can result.
             _mayConfirm = Bound("Confirm") || (GetVariableValue("ConfirmPreference") is ConfirmImpact c && c <= ConfirmImpact.Low);
+            _session.Pacer.CheckStateFile(); // a batch says once whether the budget is shared
+            WriteBudgetWarning(_session);
             var retry = _session.Retry.With(Bound(nameof(MaxRetries)) ? MaxRetries : (int?)null, Bound(nameof(TimeoutSec)) ? TimeoutSec : (int?)null);
             _batch = new PromptBatch(_session, retry, Bound(nameof(ThrottleLimit)) ? ThrottleLimit : _session.ThrottleLimit, _journal, KeyProperty != null, this);
             if (Bound(nameof(TotalCount))) _batch.Counters.Total = TotalCount;
@@ -92,7 +94,7 @@ namespace CalStudio.Commands
 
         protected override void EndProcessing()
         {
-            if (_whatIf != null) { ShouldProcess(_whatIf.Describe(_session.Pacer), "Send prompts", "CalStudio"); return; }
+            if (_whatIf != null) { ShouldProcess(_whatIf.Describe(_session.Pacer), "Send prompts", "CalStudio"); WriteBudgetWarning(_session); return; }
             Run(() => _batch.Complete());
         }
 

@@ -113,11 +113,7 @@ namespace CalStudio.Engine
             _stop.WaitForGrace(CancellationToken.None);
         }
 
-        private void Pump()
-        {
-            _window.Pump(Deliver, _host.WriteNote, Tick, _stop.Cancelled);
-            while (_session.Pacer.TryTakeWarning(out string warning)) _host.WriteWarning(warning);
-        }
+        private void Pump() => _window.Pump(Deliver, _host.WriteNote, Tick, _stop.Cancelled);
 
         // ---- IAttemptPolicy: called from the senders, inside an in-flight slot ----
 
@@ -196,6 +192,8 @@ namespace CalStudio.Engine
 
         private void Deliver(RowOutcome result)
         {
+            // The state file may have become unusable mid-batch: say so once, on the pipeline thread.
+            if (_session.Pacer.TryTakeWarning(out string warning)) _host.WriteWarning(warning);
             var outcome = result.Outcome;
             if (result.IsNotSent || outcome?.Kind == OutcomeKind.QuotaExhausted)
             {

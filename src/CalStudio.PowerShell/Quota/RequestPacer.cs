@@ -48,9 +48,6 @@ namespace CalStudio.Quota
             return new RequestPacer(new SharedBudget(Path.Combine(SharedBudget.DefaultFolder(), name + ".budget")), perMinute, perDay);
         }
 
-        /// <summary>The state file's one warning, if it became unusable (pacing then goes on in this process).</summary>
-        public bool TryTakeWarning(out string warning) => _budget.TryTakeWarning(out warning);
-
         private bool Active => _perMinute.HasValue || _perDay.HasValue || _limitsSeen;
 
         /// <summary>Waits for this request's turn; returns a QuotaExhausted outcome instead when today's local count is spent.</summary>
@@ -153,21 +150,23 @@ namespace CalStudio.Quota
         public QuotaSnapshot Snapshot()
         {
             var snapshot = new QuotaSnapshot { RequestsPerMinute = _perMinute, RequestsPerDay = _perDay };
-            if (!File.Exists(_budget.Path)) return snapshot;
-            _budget.Update(s =>
+            var s = _budget.Read(); // never writes the file
+            var now = DateTimeOffset.UtcNow;
+            snapshot.RequestsToday = s.Day == Today(now) ? s.DayCount : 0;
+            if (s.WindowLimit > 0)
             {
-                var now = DateTimeOffset.UtcNow;
-                snapshot.RequestsToday = s.Day == Today(now) ? s.DayCount : 0;
-                if (s.WindowLimit > 0)
-                {
-                    snapshot.Limit = s.WindowLimit;
-                    snapshot.Remaining = s.WindowReset > now.UtcTicks ? Math.Max(0, s.WindowLeft) : s.WindowLimit;
-                    snapshot.Reset = s.WindowReset > 0 ? new DateTimeOffset(s.WindowReset, TimeSpan.Zero) : (DateTimeOffset?)null;
-                }
-                return true;
-            });
+                snapshot.Limit = s.WindowLimit;
+                snapshot.Remaining = s.WindowReset > now.UtcTicks ? Math.Max(0, s.WindowLeft) : s.WindowLimit;
+                snapshot.Reset = s.WindowReset > 0 ? new DateTimeOffset(s.WindowReset, TimeSpan.Zero) : (DateTimeOffset?)null;
+            }
             return snapshot;
         }
+
+        /// <summary>A command starts: see <see cref="SharedBudget.Check"/>.</summary>
+        public void CheckStateFile() => _budget.Check();
+
+        /// <summary>The budget's warning that the state file is unusable, once; the cmdlets write it.</summary>
+        public bool TryTakeWarning(out string warning) => _budget.TryTakeWarning(out warning);
 
         /// <summary>Requests still allowed today by -RequestsPerDay, or null without a daily limit.</summary>
         public int? RemainingToday()
