@@ -50,8 +50,8 @@ Describe 'Every stop is gentle' {
     It 'journals the answers already on their way when a 401 stops the batch' {
         Connect-Emulator $emu
         $journal = Join-Path $TestDrive 'gentle.jsonl'
-        # Rows 1-3 are in flight (300 ms) when row 4 meets the 401 at once; their answers arrive within the grace.
-        $rows = @(1..3 | ForEach-Object { [pscustomobject]@{ Id = $_; Prompt = "emu:sleep:300 slow $_" } }) +
+        # Rows 1-3 are in flight (100 ms) when row 4 meets the 401 at once; their answers arrive within the grace.
+        $rows = @(1..3 | ForEach-Object { [pscustomobject]@{ Id = $_; Prompt = "emu:sleep:100 slow $_" } }) +
                 [pscustomobject]@{ Id = 4; Prompt = 'emu:status:401 key gone' } +
                 @(5..20 | ForEach-Object { [pscustomobject]@{ Id = $_; Prompt = "never $_" } })
         $caught = $null
