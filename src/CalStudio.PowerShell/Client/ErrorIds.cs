@@ -39,5 +39,7 @@ namespace CalStudio.Client
         // Journal.
         public const string JournalKeyMismatch = "JournalKeyMismatch";
         public const string JournalUnreadable = "JournalUnreadable";
+        public const string JournalInUse = "JournalInUse";
+        public const string NotAJournal = "NotAJournal";
     }
 }

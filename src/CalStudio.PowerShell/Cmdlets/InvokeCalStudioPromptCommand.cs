@@ -88,7 +88,7 @@ namespace CalStudio.Commands
             if (JournalPath != null)
             {
                 try { _journal = JournalFile.Open(GetUnresolvedProviderPathFromPSPath(JournalPath), KeyProperty); }
-                catch (JournalException ex) { Terminate(ex.ErrorId, ErrorCategory.InvalidData, ex.Message, JournalPath); }
+                catch (JournalException ex) { Terminate(ex.ErrorId, ex.Category, ex.Message, JournalPath); }
                 foreach (var warning in _journal.Warnings) WriteWarning(warning);
             }
 
@@ -228,7 +228,7 @@ namespace CalStudio.Commands
         private void CountWhatIf(RowInput row)
         {
             _batch.Counters.Seen++;
-            if (_journal != null && row.Validate() == null && _journal.TryGetAnswered(row.RowKey, out _)) _whatIfFromJournal++;
+            if (_journal != null && row.Validate() == null && _journal.Lookup(row.RowKey, JournalFile.Fingerprint(row.AppName, row.Prompt, row.FileUrl), out _) == JournalMatch.Answered) _whatIfFromJournal++;
         }
 
         private void ReportWhatIf()

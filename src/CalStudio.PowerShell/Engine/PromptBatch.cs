@@ -122,7 +122,7 @@ namespace CalStudio.Engine
             var invalid = row.Validate();
             if (invalid != null)
                 return Task.FromResult(new RowOutcome(row, KeyOf(row), invalid, attempts: 0, TimeSpan.Zero));
-            if (_journal != null && _journal.TryGetAnswered(row.RowKey, out Response earlier))
+            if (_journal != null && _journal.Lookup(row.RowKey, JournalFile.Fingerprint(row.AppName, row.Prompt, row.FileUrl), out Response earlier) == JournalMatch.Answered)
                 return Task.FromResult(new RowOutcome(row, earlier));
             // Off the pipeline thread at once: building the body and HttpClient's synchronous part of a send would
             // otherwise run there, one row at a time, and cap the requests in flight at zero latency.

@@ -6,28 +6,35 @@ using CalStudio.Client;
 
 namespace CalStudio.Journal
 {
-    /// <summary>The JSON-lines form of a finished row; one line per row, no key, nothing secret.</summary>
+    /// <summary>The JSON-lines form of a finished row; one line per row, nothing secret.</summary>
     internal static class JournalEntry
     {
         public const string Format = "CalStudio.Journal";
         public const int Version = 1;
 
+        /// <summary>How every header starts; a file holding only a prefix of it is a header torn while being created.</summary>
+        public static readonly string HeaderStart = "{\"format\":\"" + Format + "\",";
+
+        // Bounds beyond which a number is damage, not data (1e300 would otherwise overflow an int or a TimeSpan).
+        private const int MaxStatusCode = 999;
+        private static readonly double MaxDurationMs = TimeSpan.FromDays(3650).TotalMilliseconds;
+
         public static string Header(string keyProperty)
         {
-            var sb = new StringBuilder("{\"format\":");
-            Json.WriteString(sb, Format);
-            sb.Append(",\"version\":").Append(Version).Append(",\"keyProperty\":");
+            var sb = new StringBuilder(HeaderStart);
+            sb.Append("\"version\":").Append(Version).Append(",\"keyProperty\":");
             if (keyProperty == null) sb.Append("null"); else Json.WriteString(sb, keyProperty);
             sb.Append(",\"createdAt\":");
             Json.WriteString(sb, DateTimeOffset.Now.ToString("o", CultureInfo.InvariantCulture));
             return sb.Append('}').ToString();
         }
 
-        public static string ToLine(Response r)
+        public static string ToLine(Response r, string fingerprint)
         {
             var sb = new StringBuilder(256);
             sb.Append("{\"key\":"); Json.WriteString(sb, r.RowKey);
             sb.Append(",\"success\":").Append(r.Success ? "true" : "false");
+            Field(sb, "fp", fingerprint);
             Field(sb, "prompt", r.Prompt);
             Field(sb, "appName", r.AppName);
             Field(sb, "fileUrl", r.FileUrl);
@@ -42,29 +49,54 @@ namespace CalStudio.Journal
             return sb.Append('}').ToString();
         }
 
-        /// <summary>Null when the line is not a complete entry (a torn last line, say).</summary>
-        public static Response FromLine(string line)
+        /// <summary>
+        /// False when the line is not a whole, well-typed entry: bad JSON, a torn line, a wrong type, a number out of range.
+        /// Never throws. The fingerprint is the stored one, or (lines written before it was stored) computed from the entry.
+        /// </summary>
+        public static bool TryParse(string line, out Response response, out RequestFingerprint.Packed fingerprint)
         {
-            if (!Json.TryParse(line, out object parsed) || !(parsed is Dictionary<string, object> o)) return null;
-            if (!(Get(o, "key") is string key) || !(o.TryGetValue("success", out object s) && s is bool success)) return null;
-            DateTimeOffset.TryParse(Get(o, "completedAt") as string, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out DateTimeOffset completedAt);
-            return new Response
+            response = null;
+            fingerprint = default(RequestFingerprint.Packed);
+            try
             {
-                RowKey = key,
-                Success = success,
-                Prompt = Get(o, "prompt") as string,
-                AppName = Get(o, "appName") as string,
-                FileUrl = Get(o, "fileUrl") as string,
-                Message = Get(o, "message") as string,
-                StatusCode = Get(o, "statusCode") is double sc ? (int)sc : 0,
-                RequestId = Get(o, "requestId") as string,
-                Attempts = Get(o, "attempts") is double a ? (int)a : 0,
-                Duration = Get(o, "durationMs") is double ms ? TimeSpan.FromMilliseconds(ms) : TimeSpan.Zero,
-                CompletedAt = completedAt,
-                ErrorId = Get(o, "errorId") as string,
-                ErrorMessage = Get(o, "errorMessage") as string,
-                FromJournal = true,
-            };
+                if (!Json.TryParse(line, out object parsed) || !(parsed is Dictionary<string, object> o)) return false;
+                if (!(Get(o, "key") is string key) || !(Get(o, "success") is bool success)) return false;
+                if (!TryText(o, "prompt", out string prompt) || !TryText(o, "appName", out string appName) || !TryText(o, "fileUrl", out string fileUrl)
+                    || !TryText(o, "message", out string message) || !TryText(o, "requestId", out string requestId)
+                    || !TryText(o, "errorId", out string errorId) || !TryText(o, "errorMessage", out string errorMessage)
+                    || !TryText(o, "fp", out string fp) || !TryText(o, "completedAt", out string completedText))
+                    return false;
+                if (!TryWhole(o, "statusCode", MaxStatusCode, out double statusCode) || !TryWhole(o, "attempts", int.MaxValue, out double attempts)
+                    || !TryWhole(o, "durationMs", MaxDurationMs, out double durationMs))
+                    return false;
+                var completedAt = default(DateTimeOffset);
+                if (completedText != null && !DateTimeOffset.TryParse(completedText, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out completedAt))
+                    return false;
+                if (!RequestFingerprint.TryPack(fp ?? RequestFingerprint.Of(appName, prompt, fileUrl), out fingerprint)) return false;
+
+                response = new Response
+                {
+                    RowKey = key,
+                    Success = success,
+                    Prompt = prompt,
+                    AppName = appName,
+                    FileUrl = fileUrl,
+                    Message = message,
+                    StatusCode = (int)statusCode,
+                    RequestId = requestId,
+                    Attempts = (int)attempts,
+                    Duration = TimeSpan.FromMilliseconds(durationMs),
+                    CompletedAt = completedAt,
+                    ErrorId = errorId,
+                    ErrorMessage = errorMessage,
+                    FromJournal = true,
+                };
+                return true;
+            }
+            catch (Exception ex) when (ex is FormatException || ex is OverflowException || ex is ArgumentException)
+            {
+                return false; // belt and braces: no line, however damaged, may stop a run
+            }
         }
 
         public static bool TryReadHeader(string line, out string keyProperty)
@@ -76,7 +108,30 @@ namespace CalStudio.Journal
             return true;
         }
 
+        /// <summary>A file's whole content that is the start of a header: the creating run died before the newline.</summary>
+        public static bool IsTornHeader(string content) =>
+            content.Length > 0 && (HeaderStart.StartsWith(content, StringComparison.Ordinal) || content.StartsWith(HeaderStart, StringComparison.Ordinal));
+
         private static object Get(Dictionary<string, object> o, string name) => o.TryGetValue(name, out object v) ? v : null;
+
+        /// <summary>Absent or null is fine; anything but a string is damage.</summary>
+        private static bool TryText(Dictionary<string, object> o, string name, out string value)
+        {
+            object v = Get(o, name);
+            value = v as string;
+            return v == null || value != null;
+        }
+
+        /// <summary>Absent is 0; otherwise a whole number from 0 to max.</summary>
+        private static bool TryWhole(Dictionary<string, object> o, string name, double max, out double value)
+        {
+            object v = Get(o, name);
+            value = 0;
+            if (v == null) return true;
+            if (!(v is double d) || d < 0 || d > max || Math.Floor(d) != d) return false;
+            value = d;
+            return true;
+        }
 
         private static void Field(StringBuilder sb, string name, string value)
         {
