@@ -87,16 +87,18 @@ namespace CalStudio.Journal
                 throw new JournalException(ErrorIds.JournalUnreadable, "The journal '" + path + "' cannot be opened for writing: " + ex.Message, ex);
             }
 
+            // Say who holds it at once: a run refused a moment from now reads this to name us.
+            JournalHolder.Describe(path);
             var journal = new JournalFile(path, stream);
             try
             {
                 journal.Load(keyProperty);
-                JournalHolder.Describe(path);
                 return journal;
             }
             catch (Exception ex)
             {
-                stream.Dispose(); // not Dispose(): the sidecar, if any, is not ours
+                JournalHolder.Forget(path);
+                stream.Dispose();
                 if (ex is JournalException) throw;
                 if (ex is IOException || ex is UnauthorizedAccessException)
                     throw new JournalException(ErrorIds.JournalUnreadable, "The journal '" + path + "' cannot be read: " + ex.Message, ex);

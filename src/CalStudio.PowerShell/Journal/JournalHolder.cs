@@ -64,6 +64,20 @@ namespace CalStudio.Journal
 
         private static string Holder(string journalPath)
         {
+            // The holder writes the sidecar just after taking the lock; a run refused in between waits for it briefly.
+            for (int attempt = 0; attempt < SidecarAttempts; attempt++)
+            {
+                if (attempt > 0) System.Threading.Thread.Sleep(SidecarRetryMs);
+                string holder = ReadSidecar(journalPath);
+                if (holder != null) return holder;
+            }
+            return "another run (its identity is unknown: no readable " + Path.GetFileName(SidecarPath(journalPath)) + " beside it)";
+        }
+
+        private const int SidecarAttempts = 10, SidecarRetryMs = 50;
+
+        private static string ReadSidecar(string journalPath)
+        {
             try
             {
                 string text;
@@ -81,7 +95,7 @@ namespace CalStudio.Journal
                 }
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException) { }
-            return "another run (its identity is unknown: no readable " + Path.GetFileName(SidecarPath(journalPath)) + " beside it)";
+            return null;
         }
 
         private static string Iso(DateTime utc) => utc.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
