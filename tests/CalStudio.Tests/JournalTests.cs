@@ -150,6 +150,13 @@ namespace CalStudio.Tests
             "{\"key\":\"d\",\"success\":true,\"prompt\":[1]}",
             "{\"key\":\"d\",\"success\":true,\"completedAt\":\"yesterday\"}",
             "{\"key\":\"d\",\"success\":true,\"fp\":\"md5:abc\"}",
+            "{\"key\":\"d\",\"success\":true,\"attempts\":01}",
+            "{\"key\":\"d\",\"success\":true,\"attempts\":1.}",
+            "{\"key\":\"d\",\"success\":true,}",
+            "{\"key\":\"d\",\"success\":true} trailing",
+            "{\"key\":\"d\",\"success\":true,\"message\":{\"nested\":1}}",
+            "{\"key\":\"d\",\"success\":true,\"message\":\"bad \\q escape\"}",
+            "{\"key\":\"d\",\"success\":tru}",
             "[\"key\",\"d\"]",
             "not json at all",
         }.Select(l => new object[] { l });
@@ -168,6 +175,19 @@ namespace CalStudio.Tests
             }
             Assert.Single(ReadAll(out string warning));
             Assert.Contains("1 damaged line (3)", warning);
+        }
+
+        [Theory]
+        [InlineData("{\"key\":\"k\",\"success\":true,\"message\":\"tab\\there \\u00e9 \\\"q\\\" \\/\",\"durationMs\":1.5e3,\"attempts\":3,\"statusCode\":200}", "tab\there é \"q\" /")]
+        [InlineData("  { \"key\" : \"k\" , \"success\" : true , \"message\" : \"plain\" , \"durationMs\" : 1500 , \"attempts\" : 3 , \"statusCode\" : 200 }  ", "plain")]
+        public void Whole_lines_parse_with_escapes_and_white_space(string line, string message)
+        {
+            Assert.True(JournalEntry.TryParse(line, out Response r, out _));
+            Assert.Equal("k", r.RowKey);
+            Assert.Equal(message, r.Message);
+            Assert.Equal(1500, r.Duration.TotalMilliseconds);
+            Assert.Equal(3, r.Attempts);
+            Assert.Equal(200, r.StatusCode);
         }
 
         [Fact]

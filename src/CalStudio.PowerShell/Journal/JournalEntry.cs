@@ -59,7 +59,8 @@ namespace CalStudio.Journal
             fingerprint = default(RequestFingerprint.Packed);
             try
             {
-                if (!Json.TryParse(line, out object parsed) || !(parsed is Dictionary<string, object> o)) return false;
+                var o = FlatJsonObject.TryParse(line);
+                if (o == null) return false;
                 if (!(Get(o, "key") is string key) || !(Get(o, "success") is bool success)) return false;
                 if (!TryText(o, "prompt", out string prompt) || !TryText(o, "appName", out string appName) || !TryText(o, "fileUrl", out string fileUrl)
                     || !TryText(o, "message", out string message) || !TryText(o, "requestId", out string requestId)
@@ -70,8 +71,7 @@ namespace CalStudio.Journal
                     || !TryWhole(o, "durationMs", MaxDurationMs, out double durationMs))
                     return false;
                 var completedAt = default(DateTimeOffset);
-                if (completedText != null && !DateTimeOffset.TryParse(completedText, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out completedAt))
-                    return false;
+                if (completedText != null && !TryParseTime(completedText, out completedAt)) return false;
                 if (!RequestFingerprint.TryPack(fp ?? RequestFingerprint.Of(appName, prompt, fileUrl), out fingerprint)) return false;
 
                 response = new Response
@@ -98,6 +98,11 @@ namespace CalStudio.Journal
                 return false; // belt and braces: no line, however damaged, may stop a run
             }
         }
+
+        /// <summary>The round-trip form this module writes, parsed exactly (fast); anything else a reader of dates accepts.</summary>
+        private static bool TryParseTime(string text, out DateTimeOffset value) =>
+            DateTimeOffset.TryParseExact(text, "o", CultureInfo.InvariantCulture, DateTimeStyles.None, out value)
+            || DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out value);
 
         public static bool TryReadHeader(string line, out string keyProperty)
         {

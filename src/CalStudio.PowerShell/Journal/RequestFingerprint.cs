@@ -19,14 +19,14 @@ namespace CalStudio.Journal
             var sb = new StringBuilder();
             foreach (var part in new[] { appName ?? "", prompt ?? "", fileUrl ?? "" })
                 sb.Append(part.Length).Append(':').Append(part).Append('|');
-            using (var sha = SHA256.Create())
-            {
-                var hash = sha.ComputeHash(Encoding.UTF8.GetBytes(sb.ToString()));
-                var hex = new StringBuilder(Prefix, Prefix.Length + 32);
-                for (int i = 0; i < 16; i++) hex.Append(hash[i].ToString("x2", CultureInfo.InvariantCulture));
-                return hex.ToString();
-            }
+            var sha = _sha ?? (_sha = SHA256.Create()); // one per thread: opening an old journal hashes every line
+            var hash = sha.ComputeHash(Encoding.UTF8.GetBytes(sb.ToString()));
+            var hex = new StringBuilder(Prefix, Prefix.Length + 32);
+            for (int i = 0; i < 16; i++) hex.Append(hash[i].ToString("x2", CultureInfo.InvariantCulture));
+            return hex.ToString();
         }
+
+        [ThreadStatic] private static SHA256 _sha;
 
         /// <summary>The 128 bits of a fingerprint, 16 bytes in memory instead of a 39-character string per journaled row.</summary>
         public static bool TryPack(string fingerprint, out Packed packed)
