@@ -12,13 +12,14 @@ namespace CalStudio.Journal
     /// </summary>
     internal static class FlatJsonObject
     {
-        public static Dictionary<string, object> TryParse(string s)
+        /// <summary>The object's members in order (a repeated name appears twice: the later one wins when read in order); null if not such an object.</summary>
+        public static List<KeyValuePair<string, object>> TryParse(string s)
         {
-            var result = new Dictionary<string, object>(16, StringComparer.Ordinal);
+            var members = new List<KeyValuePair<string, object>>(16);
             int i = SkipWhitespace(s, 0);
             if (i >= s.Length || s[i] != '{') return null;
             i = SkipWhitespace(s, i + 1);
-            if (i < s.Length && s[i] == '}') return SkipWhitespace(s, i + 1) == s.Length ? result : null;
+            if (i < s.Length && s[i] == '}') return SkipWhitespace(s, i + 1) == s.Length ? members : null;
             while (true)
             {
                 if (i >= s.Length || s[i] != '"' || !TryReadString(s, ref i, out string name)) return null;
@@ -26,11 +27,11 @@ namespace CalStudio.Journal
                 if (i >= s.Length || s[i] != ':') return null;
                 i = SkipWhitespace(s, i + 1);
                 if (!TryReadScalar(s, ref i, out object value)) return null;
-                result[name] = value;
+                members.Add(new KeyValuePair<string, object>(name, value));
                 i = SkipWhitespace(s, i);
                 if (i >= s.Length) return null;
                 if (s[i] == ',') { i = SkipWhitespace(s, i + 1); continue; }
-                if (s[i] == '}') return SkipWhitespace(s, i + 1) == s.Length ? result : null;
+                if (s[i] == '}') return SkipWhitespace(s, i + 1) == s.Length ? members : null;
                 return null;
             }
         }

@@ -59,38 +59,44 @@ namespace CalStudio.Journal
             fingerprint = default(RequestFingerprint.Packed);
             try
             {
-                var o = FlatJsonObject.TryParse(line);
-                if (o == null) return false;
-                if (!(Get(o, "key") is string key) || !(Get(o, "success") is bool success)) return false;
-                if (!TryText(o, "prompt", out string prompt) || !TryText(o, "appName", out string appName) || !TryText(o, "fileUrl", out string fileUrl)
-                    || !TryText(o, "message", out string message) || !TryText(o, "requestId", out string requestId)
-                    || !TryText(o, "errorId", out string errorId) || !TryText(o, "errorMessage", out string errorMessage)
-                    || !TryText(o, "fp", out string fp) || !TryText(o, "completedAt", out string completedText))
-                    return false;
-                if (!TryWhole(o, "statusCode", MaxStatusCode, out double statusCode) || !TryWhole(o, "attempts", int.MaxValue, out double attempts)
-                    || !TryWhole(o, "durationMs", MaxDurationMs, out double durationMs))
-                    return false;
-                var completedAt = default(DateTimeOffset);
-                if (completedText != null && !TryParseTime(completedText, out completedAt)) return false;
-                if (!RequestFingerprint.TryPack(fp ?? RequestFingerprint.Of(appName, prompt, fileUrl), out fingerprint)) return false;
-
-                response = new Response
+                var members = FlatJsonObject.TryParse(line);
+                if (members == null) return false;
+                var r = new Response { FromJournal = true };
+                string fp = null, completedAt = null;
+                bool? success = null;
+                foreach (var m in members)
                 {
-                    RowKey = key,
-                    Success = success,
-                    Prompt = prompt,
-                    AppName = appName,
-                    FileUrl = fileUrl,
-                    Message = message,
-                    StatusCode = (int)statusCode,
-                    RequestId = requestId,
-                    Attempts = (int)attempts,
-                    Duration = TimeSpan.FromMilliseconds(durationMs),
-                    CompletedAt = completedAt,
-                    ErrorId = errorId,
-                    ErrorMessage = errorMessage,
-                    FromJournal = true,
-                };
+                    object v = m.Value;
+                    bool ok;
+                    switch (m.Key)
+                    {
+                        case "key": ok = v is string; r.RowKey = v as string; break;
+                        case "success": ok = v is bool; success = v as bool?; break;
+                        case "fp": ok = TryText(v, out fp); break;
+                        case "prompt": ok = TryText(v, out string prompt); r.Prompt = prompt; break;
+                        case "appName": ok = TryText(v, out string appName); r.AppName = appName; break;
+                        case "fileUrl": ok = TryText(v, out string fileUrl); r.FileUrl = fileUrl; break;
+                        case "message": ok = TryText(v, out string message); r.Message = message; break;
+                        case "requestId": ok = TryText(v, out string requestId); r.RequestId = requestId; break;
+                        case "errorId": ok = TryText(v, out string errorId); r.ErrorId = errorId; break;
+                        case "errorMessage": ok = TryText(v, out string errorMessage); r.ErrorMessage = errorMessage; break;
+                        case "completedAt": ok = TryText(v, out completedAt); break;
+                        case "statusCode": ok = TryWhole(v, MaxStatusCode, out double statusCode); r.StatusCode = (int)statusCode; break;
+                        case "attempts": ok = TryWhole(v, int.MaxValue, out double attempts); r.Attempts = (int)attempts; break;
+                        case "durationMs": ok = TryWhole(v, MaxDurationMs, out double ms); r.Duration = TimeSpan.FromMilliseconds(ms); break;
+                        default: ok = true; break; // a field a later version added
+                    }
+                    if (!ok) return false;
+                }
+                if (r.RowKey == null || success == null) return false;
+                r.Success = success.Value;
+                if (completedAt != null)
+                {
+                    if (!TryParseTime(completedAt, out DateTimeOffset time)) return false;
+                    r.CompletedAt = time;
+                }
+                if (!RequestFingerprint.TryPack(fp ?? RequestFingerprint.Of(r.AppName, r.Prompt, r.FileUrl), out fingerprint)) return false;
+                response = r;
                 return true;
             }
             catch (Exception ex) when (ex is FormatException || ex is OverflowException || ex is ArgumentException)
@@ -119,18 +125,16 @@ namespace CalStudio.Journal
 
         private static object Get(Dictionary<string, object> o, string name) => o.TryGetValue(name, out object v) ? v : null;
 
-        /// <summary>Absent or null is fine; anything but a string is damage.</summary>
-        private static bool TryText(Dictionary<string, object> o, string name, out string value)
+        /// <summary>Null is fine; anything but a string is damage.</summary>
+        private static bool TryText(object v, out string value)
         {
-            object v = Get(o, name);
             value = v as string;
             return v == null || value != null;
         }
 
-        /// <summary>Absent is 0; otherwise a whole number from 0 to max.</summary>
-        private static bool TryWhole(Dictionary<string, object> o, string name, double max, out double value)
+        /// <summary>Null is 0; otherwise a whole number from 0 to max.</summary>
+        private static bool TryWhole(object v, double max, out double value)
         {
-            object v = Get(o, name);
             value = 0;
             if (v == null) return true;
             if (!(v is double d) || d < 0 || d > max || Math.Floor(d) != d) return false;
