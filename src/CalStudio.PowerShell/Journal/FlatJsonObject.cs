@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace CalStudio.Journal
@@ -12,7 +13,14 @@ namespace CalStudio.Journal
     /// </summary>
     internal static class FlatJsonObject
     {
+        /// <summary>
+        /// MethodImplOptions.AggressiveOptimization (not in netstandard2.0, so by value; .NET Framework ignores it): a fresh
+        /// process opening a long journal runs these loops half a million times before tiered JIT would optimize them.
+        /// </summary>
+        internal const MethodImplOptions Hot = (MethodImplOptions)512;
+
         /// <summary>The object's members in order (a repeated name appears twice: the later one wins when read in order); null if not such an object.</summary>
+        [MethodImpl(Hot)]
         public static List<KeyValuePair<string, object>> TryParse(string s)
         {
             var members = new List<KeyValuePair<string, object>>(16);
@@ -36,12 +44,14 @@ namespace CalStudio.Journal
             }
         }
 
+        [MethodImpl(Hot)]
         private static int SkipWhitespace(string s, int i)
         {
             while (i < s.Length && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) i++;
             return i;
         }
 
+        [MethodImpl(Hot)]
         private static bool TryReadScalar(string s, ref int i, out object value)
         {
             value = null;
@@ -63,6 +73,7 @@ namespace CalStudio.Journal
         }
 
         /// <summary>At the opening quote; leaves i after the closing one.</summary>
+        [MethodImpl(Hot)]
         private static bool TryReadString(string s, ref int i, out string value)
         {
             value = null;
@@ -111,6 +122,7 @@ namespace CalStudio.Journal
         }
 
         /// <summary>JSON number grammar; whole numbers of up to 15 digits without a string copy. Infinity or NaN is damage.</summary>
+        [MethodImpl(Hot)]
         private static bool TryReadNumber(string s, ref int i, out double value)
         {
             value = 0;

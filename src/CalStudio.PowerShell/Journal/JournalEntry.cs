@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 using CalStudio.Client;
 
@@ -53,6 +54,7 @@ namespace CalStudio.Journal
         /// False when the line is not a whole, well-typed entry: bad JSON, a torn line, a wrong type, a number out of range.
         /// Never throws. The fingerprint is the stored one, or (lines written before it was stored) computed from the entry.
         /// </summary>
+        [MethodImpl(FlatJsonObject.Hot)]
         public static bool TryParse(string line, out Response response, out RequestFingerprint.Packed fingerprint)
         {
             response = null;

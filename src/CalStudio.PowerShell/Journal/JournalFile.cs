@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Management.Automation;
+using System.Runtime.CompilerServices;
 using System.Text;
 using CalStudio.Client;
 
@@ -106,6 +107,7 @@ namespace CalStudio.Journal
             }
         }
 
+        [MethodImpl(FlatJsonObject.Hot)]
         private void Load(string keyProperty)
         {
             if (_stream.Length == 0) { WriteLine(JournalEntry.Header(keyProperty)); return; }
