@@ -169,12 +169,12 @@ namespace CalStudio.Tests
             File.AppendAllText(_path, damaged + "\n");
             using (var j = JournalFile.Open(_path, "Id"))
             {
-                Assert.Contains("1 damaged line (3)", Assert.Single(j.Warnings));
+                Assert.Contains("1 incomplete or damaged line (3)", Assert.Single(j.Warnings));
                 Assert.Equal(JournalMatch.None, j.Lookup("d", JournalFile.Fingerprint(null, null, null), out _));
                 Assert.Equal(JournalMatch.Answered, Lookup(j, Answer("1", true), out _));
             }
             Assert.Single(ReadAll(out string warning));
-            Assert.Contains("1 damaged line (3)", warning);
+            Assert.Contains("1 incomplete or damaged line (3)", warning);
         }
 
         [Theory]
@@ -197,7 +197,7 @@ namespace CalStudio.Tests
             for (int i = 0; i < 8; i++) sb.Append("{\"key\":\"x\",\"success\":true,\"durationMs\":1e300}\n");
             File.WriteAllText(_path, sb.ToString());
             using (var j = JournalFile.Open(_path, null))
-                Assert.Contains("8 damaged lines (2, 3, 4, 5, 6, ...)", Assert.Single(j.Warnings));
+                Assert.Contains("8 incomplete or damaged lines (2, 3, 4, 5, 6, ...)", Assert.Single(j.Warnings));
         }
 
         [Theory]

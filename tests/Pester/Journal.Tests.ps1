@@ -133,7 +133,7 @@ Describe 'Damaged lines' {
         $row2 = [array]::FindIndex([string[]]$lines, [Predicate[string]] { param($l) $l.Contains('"key":"key:2"') })
         $lines[$row2] = $lines[$row2] -replace '"durationMs":\d+', '"durationMs":1e300'
         $lines + '{"key":"key:9","success":"yes"}' | Set-Content $journal
-        $damaged = "2 damaged lines \($($row2 + 1), 5\)"
+        $damaged = "2 incomplete or damaged lines \($($row2 + 1), 5\)"
         $before = Requests $emu
 
         $out = @($rows | Invoke-CalStudioPrompt -JournalPath $journal -KeyProperty Id -WarningVariable w -WarningAction SilentlyContinue)

@@ -84,7 +84,7 @@ namespace CalStudio.Journal
         public string Warning(string path)
         {
             if (Count == 0) return null;
-            var sb = new StringBuilder("Journal '").Append(path).Append("' has ").Append(Count).Append(Count == 1 ? " damaged line (" : " damaged lines (");
+            var sb = new StringBuilder("Journal '").Append(path).Append("' has ").Append(Count).Append(Count == 1 ? " incomplete or damaged line (" : " incomplete or damaged lines (");
             sb.Append(string.Join(", ", _first)).Append(Count > _first.Count ? ", ...)" : ")");
             sb.Append(", skipped; their rows count as not answered and are sent again.");
             if (_cutOff.HasValue) sb.Append(" Line ").Append(_cutOff.Value).Append(" was cut off, probably by an interrupted run.");
