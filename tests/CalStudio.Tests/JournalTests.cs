@@ -228,11 +228,12 @@ namespace CalStudio.Tests
         public void A_file_that_is_not_a_journal_is_refused_and_left_byte_for_byte(string content)
         {
             File.WriteAllText(_path, content);
-            string before = Sha256(_path);
+            File.WriteAllText(JournalHolder.SidecarPath(_path), "a file of the user's that happens to have this name");
+            string before = Sha256(_path), sidecarBefore = Sha256(JournalHolder.SidecarPath(_path));
             var ex = Assert.Throws<JournalException>(() => JournalFile.Open(_path, "Id"));
             Assert.Equal(ErrorIds.NotAJournal, ex.ErrorId);
             Assert.Equal(before, Sha256(_path));
-            Assert.False(File.Exists(JournalHolder.SidecarPath(_path)));
+            Assert.Equal(sidecarBefore, Sha256(JournalHolder.SidecarPath(_path))); // nothing is written beside a refused file either
             Assert.Equal(ErrorIds.NotAJournal, Assert.Throws<JournalException>(() => JournalReader.Open(_path)).ErrorId);
             using (var j = JournalFile.Open(_path + ".new", "Id")) { } // the same run may then name a new file
             File.Delete(_path + ".new");
@@ -280,6 +281,15 @@ namespace CalStudio.Tests
             using (JournalFile.Open(_path, null))
                 Assert.Contains("\"pid\":" + Process.GetCurrentProcess().Id, File.ReadAllText(sidecar));
             Assert.False(File.Exists(sidecar));
+        }
+
+        [Fact]
+        public void A_header_with_a_byte_order_mark_from_an_editor_is_still_a_journal()
+        {
+            using (var j = JournalFile.Open(_path, "Id")) j.Append(Answer("1", true));
+            File.WriteAllBytes(_path, new byte[] { 0xEF, 0xBB, 0xBF }.Concat(File.ReadAllBytes(_path)).ToArray());
+            using (var j = JournalFile.Open(_path, "Id"))
+                Assert.Equal(JournalMatch.Answered, Lookup(j, Answer("1", true), out _));
         }
 
         [Fact]

@@ -53,6 +53,7 @@ namespace CalStudio.Journal
         private readonly object _gate = new object();
         private readonly Dictionary<string, Answer> _answered = new Dictionary<string, Answer>(StringComparer.Ordinal);
         private FileStream _stream;
+        private bool _describesHolder;
 
         private struct Answer
         {
@@ -88,8 +89,6 @@ namespace CalStudio.Journal
                 throw new JournalException(ErrorIds.JournalUnreadable, "The journal '" + path + "' cannot be opened for writing: " + ex.Message, ex);
             }
 
-            // Say who holds it at once: a run refused a moment from now reads this to name us.
-            JournalHolder.Describe(path);
             var journal = new JournalFile(path, stream);
             try
             {
@@ -98,7 +97,7 @@ namespace CalStudio.Journal
             }
             catch (Exception ex)
             {
-                JournalHolder.Forget(path);
+                if (journal._describesHolder) JournalHolder.Forget(path);
                 stream.Dispose();
                 if (ex is JournalException) throw;
                 if (ex is IOException || ex is UnauthorizedAccessException)
@@ -110,14 +109,14 @@ namespace CalStudio.Journal
         [MethodImpl(FlatJsonObject.Hot)]
         private void Load(string keyProperty)
         {
-            if (_stream.Length == 0) { WriteLine(JournalEntry.Header(keyProperty)); return; }
+            if (_stream.Length == 0) { DescribeHolder(); WriteLine(JournalEntry.Header(keyProperty)); return; }
 
             var damaged = new DamagedLines();
             bool endsWithNewline = true;
             foreach (var line in JournalLines.Read(_stream))
             {
                 endsWithNewline = line.Terminated;
-                if (line.Number == 1) { CheckHeader(line, keyProperty); if (_stream.Length == 0) break; continue; }
+                if (line.Number == 1) { CheckHeader(line, keyProperty); DescribeHolder(); if (_stream.Length == 0) break; continue; }
                 if (line.Text.Length == 0) continue;
                 if (!JournalEntry.TryParse(line.Text, out Response entry, out RequestFingerprint.Packed fingerprint)) { damaged.Add(line); continue; }
                 if (entry.Success) _answered[entry.RowKey] = new Answer(fingerprint, line.Offset, line.ByteLength); // the last success wins
@@ -129,10 +128,20 @@ namespace CalStudio.Journal
             if (warning != null) Warnings = new[] { warning };
         }
 
+        /// <summary>
+        /// Says who holds the journal as soon as it is known to be one (never beside a file we refuse): a run refused
+        /// a moment from now reads this to name us.
+        /// </summary>
+        private void DescribeHolder()
+        {
+            JournalHolder.Describe(Path);
+            _describesHolder = true;
+        }
+
         /// <summary>Refuses a file that is not a journal, or one keyed differently; truncates a torn header (to be rewritten).</summary>
         private void CheckHeader(JournalLine first, string keyProperty)
         {
-            if (JournalEntry.TryReadHeader(first.Text, out string journalKey))
+            if (JournalEntry.TryReadHeader(first.Text.TrimStart('\uFEFF'), out string journalKey)) // a BOM from an editor is not damage
             {
                 if (!string.Equals(journalKey, keyProperty, StringComparison.OrdinalIgnoreCase))
                     throw new JournalException(ErrorIds.JournalKeyMismatch,

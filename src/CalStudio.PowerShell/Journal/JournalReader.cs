@@ -55,7 +55,7 @@ namespace CalStudio.Journal
         private void ReadHeader()
         {
             if (!Next(out JournalLine first)) return; // empty: a journal with no entries yet
-            if (JournalEntry.TryReadHeader(first.Text, out string keyProperty)) { KeyProperty = keyProperty; return; }
+            if (JournalEntry.TryReadHeader(first.Text.TrimStart('\uFEFF'), out string keyProperty)) { KeyProperty = keyProperty; return; }
             if (!first.Terminated && JournalEntry.IsTornHeader(first.Text)) return;
             throw new JournalException(ErrorIds.NotAJournal, "The file '" + Path + "' is not a CalStudio journal (its first line is not a journal header).");
         }
