@@ -24,7 +24,7 @@ namespace CalStudio.Commands
             if (session != null) names.AddRange(session.History.Snapshot().Select(r => r.AppName));
             if (fakeBoundParameters != null && fakeBoundParameters["JournalPath"] is string journal && System.IO.File.Exists(journal))
             {
-                try { names.AddRange(JournalFile.Read(journal).Entries.Select(r => r.AppName)); }
+                try { using (var reader = JournalReader.Open(journal)) names.AddRange(reader.Entries().Select(r => r.AppName).Distinct(StringComparer.OrdinalIgnoreCase)); }
                 catch (JournalException) { }
             }
 

@@ -37,7 +37,18 @@ namespace CalStudio.Commands
 
         protected override void EndProcessing()
         {
-            IEnumerable<Response> items = ParameterSetName == JournalSet ? ReadJournal() : History();
+            if (ParameterSetName != JournalSet) { Emit(History()); return; }
+            using (var reader = OpenJournal())
+            {
+                // Streamed: a journal of half a million rows is read a line at a time, filtered as it goes.
+                try { Emit(reader.Entries()); }
+                catch (JournalException ex) { Terminate(ex.ErrorId, ex.Message, JournalPath, cause: ex); }
+                if (reader.Warning != null) WriteWarning(reader.Warning);
+            }
+        }
+
+        private void Emit(IEnumerable<Response> items)
+        {
             if (AppName != null) items = items.Where(r => string.Equals(r.AppName, AppName, StringComparison.OrdinalIgnoreCase));
             if (Failed) items = items.Where(r => !r.Success);
             if (MyInvocation.BoundParameters.ContainsKey(nameof(Since)))
@@ -45,15 +56,23 @@ namespace CalStudio.Commands
                 var since = new DateTimeOffset(Since);
                 items = items.Where(r => r.CompletedAt >= since);
             }
-            var list = items.ToList();
-            if (Last > 0 && list.Count > Last) list = list.GetRange(list.Count - Last, Last);
-            foreach (var response in list)
+            if (Last == 0) { foreach (var response in items) Write(response); return; }
+
+            var lastN = new Queue<Response>(Math.Min(Last, 1024)); // only the newest N are kept while reading
+            foreach (var response in items)
             {
-                // Its own view name: a history table shows when and how each row ended, the answer table does not.
-                var item = new PSObject(response);
-                item.TypeNames.Insert(0, HistoryTypeName);
-                WriteObject(item);
+                if (lastN.Count == Last) lastN.Dequeue();
+                lastN.Enqueue(response);
             }
+            foreach (var response in lastN) Write(response);
+        }
+
+        private void Write(Response response)
+        {
+            // Its own view name: a history table shows when and how each row ended, the answer table does not.
+            var item = new PSObject(response);
+            item.TypeNames.Insert(0, HistoryTypeName);
+            WriteObject(item);
         }
 
         private IEnumerable<Response> History()
@@ -62,16 +81,10 @@ namespace CalStudio.Commands
             return session == null ? Enumerable.Empty<Response>() : session.History.Snapshot();
         }
 
-        private IEnumerable<Response> ReadJournal()
+        private JournalReader OpenJournal()
         {
-            string path = GetUnresolvedProviderPathFromPSPath(JournalPath);
-            if (!System.IO.File.Exists(path))
-                Terminate(ErrorIds.JournalUnreadable, "There is no journal at '" + path + "'.", JournalPath);
-            JournalContents contents = null;
-            try { contents = JournalFile.Read(path); }
-            catch (JournalException ex) { Terminate(ex.ErrorId, ex.Message, JournalPath, cause: ex); }
-            foreach (var warning in contents.Warnings) WriteWarning(warning);
-            return contents.Entries;
+            try { return JournalReader.Open(GetUnresolvedProviderPathFromPSPath(JournalPath)); }
+            catch (JournalException ex) { Terminate(ex.ErrorId, ex.Message, JournalPath, cause: ex); return null; }
         }
     }
 }

@@ -1,6 +1,4 @@
 using System;
-using System.Security.Cryptography;
-using System.Text;
 using CalStudio.Client;
 
 namespace CalStudio.Engine
@@ -40,20 +38,8 @@ namespace CalStudio.Engine
         /// <summary>What the request is: a journal entry answers this row only when its fingerprint is the same.</summary>
         public string Fingerprint => _fingerprint ?? (_fingerprint = HashKey(AppName, Prompt, FileUrl));
 
-        /// <summary>SHA-256 of the three fields, length-prefixed so fields cannot run together.</summary>
-        public static string HashKey(string appName, string prompt, string fileUrl)
-        {
-            var sb = new StringBuilder();
-            foreach (var part in new[] { appName ?? "", prompt ?? "", fileUrl ?? "" })
-                sb.Append(part.Length).Append(':').Append(part).Append('|');
-            using (var sha = SHA256.Create())
-            {
-                var hash = sha.ComputeHash(Encoding.UTF8.GetBytes(sb.ToString()));
-                var hex = new StringBuilder("sha256:");
-                for (int i = 0; i < 16; i++) hex.Append(hash[i].ToString("x2"));
-                return hex.ToString();
-            }
-        }
+        /// <summary>SHA-256 of the three fields, length-prefixed so fields cannot run together (as the journal stores it).</summary>
+        public static string HashKey(string appName, string prompt, string fileUrl) => Journal.JournalFile.Fingerprint(appName, prompt, fileUrl);
 
         /// <summary>Checks the row before anything is sent; returns null when it may be sent.</summary>
         public ApiOutcome Validate()
