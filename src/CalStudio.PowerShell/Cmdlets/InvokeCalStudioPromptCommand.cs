@@ -76,10 +76,22 @@ namespace CalStudio.Commands
         [ValidateNotNullOrEmpty]
         public string KeyProperty { get; set; }
 
+        /// <summary>The prompt built from the row's columns: "Summarise {Subject}: {Body}" ({{ and }} are literal braces).</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string PromptTemplate { get; set; }
+
+        private Engine.PromptTemplate _template;
+
         protected override void BeginProcessing()
         {
             _session = RequireSession();
             var bound = MyInvocation.BoundParameters;
+            if (PromptTemplate != null)
+            {
+                try { _template = Engine.PromptTemplate.Parse(PromptTemplate); }
+                catch (ArgumentException ex) { Terminate(ErrorIds.InvalidPrompt, ErrorCategory.InvalidArgument, ex.Message, PromptTemplate); }
+            }
             var retry = _session.Retry.With(
                 bound.ContainsKey(nameof(MaxRetries)) ? MaxRetries : (int?)null,
                 bound.ContainsKey(nameof(TimeoutSec)) ? TimeoutSec : (int?)null);
@@ -135,6 +147,12 @@ namespace CalStudio.Commands
             // A piped string is the prompt itself; a piped object supplies Prompt through its properties.
             if (!bound.ContainsKey(nameof(Prompt)) && InputObject?.BaseObject is string text) prompt = text;
             row.Prompt = prompt;
+            if (_template != null)
+            {
+                var rendered = _template.Render(InputObject);
+                row.Prompt = rendered.Prompt;
+                row.PromptError = rendered.Error;
+            }
             row.AppName = string.IsNullOrEmpty(AppName) ? _session.AppName : AppName;
             row.FileUrl = string.IsNullOrEmpty(FileUrl) ? null : FileUrl;
             if (KeyProperty != null) row.KeyValue = KeyOf(InputObject);

@@ -243,11 +243,20 @@ namespace CalStudio.Engine
                 ErrorMessage = outcome.ErrorMessage,
                 RowKey = rowKey,
             };
+            Stamp(row);
         }
 
         public RowOutcome(RowInput row, Response fromJournal) : this(row)
         {
             Response = fromJournal.Clone();
+            Stamp(row);
+        }
+
+        // Where the row stands in this run's input (a journal's answer may come from another run's row order).
+        private void Stamp(RowInput row)
+        {
+            Response.RowNumber = (int)Math.Min(int.MaxValue, row.Index + 1);
+            Response.Key = row.KeyValue?.Substring("key:".Length);
         }
 
         public static RowOutcome Cancelled(RowInput row) => new RowOutcome(row) { IsCancelled = true };

@@ -16,6 +16,8 @@ namespace CalStudio.Engine
         public string FileUrl { get; set; }
         /// <summary>The -KeyProperty column's value, when one was named.</summary>
         public string KeyValue { get; set; }
+        /// <summary>Why -PromptTemplate could not be filled from this row (it names the missing column); null otherwise.</summary>
+        public string PromptError { get; set; }
 
         private string _rowKey;
 
@@ -40,6 +42,7 @@ namespace CalStudio.Engine
         /// <summary>Checks the row before anything is sent; returns null when it may be sent.</summary>
         public ApiOutcome Validate()
         {
+            if (PromptError != null) return Invalid(ErrorIds.InvalidPrompt, PromptError);
             if (Prompt == null)
                 return Invalid(ErrorIds.InvalidPrompt, "The row has no prompt: give -Prompt, pipe strings, or pipe objects with a Prompt (or Question, Text, Input) property.");
             if (Prompt.Trim().Length == 0)

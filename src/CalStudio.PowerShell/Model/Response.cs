@@ -29,6 +29,12 @@ namespace CalStudio
         /// <summary>The row's key in a journal: the -KeyProperty value, or a hash of AppName, Prompt and FileUrl.</summary>
         public string RowKey { get; set; }
 
+        /// <summary>The row's place in this run's input, from 1, so a failure can be traced to its line.</summary>
+        public int RowNumber { get; set; }
+
+        /// <summary>The row's -KeyProperty value (such as its Id), or null without -KeyProperty.</summary>
+        public string Key { get; set; }
+
         /// <summary>A copy, so each emitted object carries its own note properties (PowerShell keys them by the base object).</summary>
         internal Response Clone() => (Response)MemberwiseClone();
 
