@@ -130,7 +130,7 @@ Import-Module '$pester' -Force
 `$c.Filter.FullName = @()
 `$c.Output.Verbosity = 'Detailed'
 if (`$env:NO_COLOR) { `$c.Output.RenderMode = 'Plaintext' }
-`$files = Get-ChildItem '$(Join-Path $root 'tests/Pester')' -Filter '$pattern.Tests.ps1'
+`$files = @(Get-ChildItem '$(Join-Path $root 'tests/Pester')' -Filter '*.Tests.ps1' | Where-Object Name -like '$pattern.Tests.ps1')
 `$c.Run.Path = @(`$files.FullName)
 `$r = Invoke-Pester -Configuration `$c
 @{ Passed = `$r.PassedCount; Failed = `$r.FailedCount + `$r.FailedBlocksCount + `$r.FailedContainersCount; Skipped = `$r.SkippedCount } | ConvertTo-Json | Set-Content '$resultFile'
