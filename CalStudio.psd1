@@ -7,7 +7,7 @@
     Author               = 'CalStudio for PowerShell contributors'
     CompanyName          = 'Community'
     Copyright            = '(c) CalStudio for PowerShell contributors. MIT License.'
-    Description          = 'Send prompts to CalStudio AI apps from PowerShell: CSV batches at the API''s limits, in order, with retries, quota pacing, resumable journals and a SecureString key. Includes a local API emulator for offline dry runs.'
+    Description          = 'Send prompts to CalStudio AI apps from PowerShell: CSV batches at the API''s limits, prompts built from a row''s columns, answers in input order, with retries, quota pacing, resumable journals and a SecureString key.'
     PowerShellVersion    = '5.1'
     FormatsToProcess     = @('CalStudio.Format.ps1xml')
     TypesToProcess       = @('CalStudio.Types.ps1xml')
