@@ -103,8 +103,10 @@ $triggers = @(
     New-ScheduledTaskTrigger -Daily -At 14:00
 )
 $settings = New-ScheduledTaskSettingsSet -StartWhenAvailable -ExecutionTimeLimit (New-TimeSpan -Hours 8) -MultipleInstances IgnoreNew
+# Register-ScheduledTask takes the account's password as plain text; Get-Credential at least reads it masked.
+$account = Get-Credential "$env:USERDOMAIN\svc-calstudio"
 Register-ScheduledTask -TaskName 'CalStudio daily batch' -Action $action -Trigger $triggers -Settings $settings `
-    -User "$env:USERDOMAIN\svc-calstudio" -Password (Read-Host 'Password of svc-calstudio') -RunLevel Limited
+    -User $account.UserName -Password $account.GetNetworkCredential().Password -RunLevel Limited
 
 The task runs pwsh.exe non-interactively as svc-calstudio, whose user environment holds CALSTUDIO_API_KEY. Task
 Scheduler shows the script's exit code as the task's "Last Run Result" (0x0 all answered, 0x1 some rows failed, 0x2

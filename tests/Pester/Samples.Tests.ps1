@@ -129,6 +129,32 @@ Describe 'Invoke-CalStudioScheduledBatch.ps1' {
     }
 }
 
+Describe 'A journal with -PromptTemplate' {
+    BeforeAll {
+        $script:k = New-TestKey
+        $script:emu = Start-CalStudioEmulator -Key $k
+    }
+    AfterAll { $script:emu | Stop-CalStudioEmulator }
+
+    It 'matches rows by the prompt the template made: a rerun sends nothing, a changed template sends again' {
+        $dir = Join-Path $TestDrive 'template-journal'
+        $csv = New-TicketCsv $dir 2
+        $out = Join-Path $dir 'out'
+        $run = { param($template) Invoke-BatchScript -Arguments @('-InputCsv', $csv, '-OutputFolder', $out, '-PromptTemplate', $template,
+                '-BaseUri', $emu.Uri.AbsoluteUri, '-AppName', 'journaled') -Environment @{ CALSTUDIO_API_KEY = $k } }
+        (& $run 'First {Subject}').ExitCode | Should -Be 0
+        $again = & $run 'First {Subject}'
+        $again.ExitCode | Should -Be 0 -Because $again.ErrorOutput
+        (Import-Csv (Get-OutputFile $out 'tickets' 'answers.csv').FullName).FromJournal | Should -Be 'True', 'True'
+        Get-RequestCount $emu | Should -Be 2 -Because 'the rerun read both answers from the journal'
+        (& $run 'Second {Subject}').ExitCode | Should -Be 0
+        $rows = @(Import-Csv (Get-OutputFile $out 'tickets' 'answers.csv').FullName)
+        $rows.FromJournal | Should -Be 'False', 'False'
+        $rows.Prompt | Should -Be 'Second subject 1', 'Second subject 2'
+        Get-RequestCount $emu | Should -Be 4
+    }
+}
+
 Describe 'Invoke-CalStudioScheduledBatch.ps1 fatal errors (exit 3) are found before any request' {
     BeforeAll {
         $script:k = New-TestKey
