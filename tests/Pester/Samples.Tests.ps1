@@ -254,7 +254,8 @@ Describe 'Invoke-CalStudioScheduledBatch.ps1 stopped (exit 4) or overlapping (ex
     ) {
         $dir = Join-Path $TestDrive "stop-$Signal"
         $out = Join-Path $dir 'out'
-        $csv = New-InputCsv $dir @("quick $Signal", "emu:sleep:60000 slow $Signal")
+        # The slow row sleeps on its first arrival only (x1), so the run after the stop finishes at once.
+        $csv = New-InputCsv $dir @("quick $Signal", "emu:sleep:60000x1 slow $Signal")
         Reset-CalStudioEmulator $emu
         $run = Start-BatchScript -Arguments (@('-InputCsv', $csv, '-OutputFolder', $out) + $base) -Environment @{ CALSTUDIO_API_KEY = $k }
         try {
@@ -263,6 +264,8 @@ Describe 'Invoke-CalStudioScheduledBatch.ps1 stopped (exit 4) or overlapping (ex
                 return
             }
             Wait-InFlight $emu 1
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            while (-not (Get-CalStudioEmulatorStats $emu).prompts."quick $Signal".succeeded -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
             & $kill "-$Signal" $run.Process.Id
             $r = Wait-BatchScript $run
         }
@@ -270,8 +273,14 @@ Describe 'Invoke-CalStudioScheduledBatch.ps1 stopped (exit 4) or overlapping (ex
         $r.ExitCode | Should -Be 4 -Because $r.ErrorOutput
         $r.ErrorOutput | Should -Match 'stopped by Ctrl\+C or SIGTERM'
         (Get-Content (Get-OutputFile $out 'in' 'errors.log').FullName -Raw) | Should -Match 'Stopped: \[Stopped\]'
-        # What was answered before the stop is kept: the quick row is in the answers CSV.
-        (Import-Csv (Get-OutputFile $out 'in' 'answers.csv').FullName).Id | Should -Be 'Q1'
+        # The next run continues: the quick row's answer was journaled before the stop, so only the slow row is sent.
+        $next = Invoke-BatchScript -Arguments (@('-InputCsv', $csv, '-OutputFolder', $out) + $base) -Environment @{ CALSTUDIO_API_KEY = $k }
+        $next.ExitCode | Should -Be 0 -Because $next.ErrorOutput
+        $rows = @(Import-Csv (Get-OutputFile $out 'in' 'answers.csv').FullName)
+        $rows.Id | Should -Be 'Q1', 'Q2'
+        $rows.Success | Should -Be 'True', 'True'
+        $rows.FromJournal | Should -Be 'True', 'False'
+        (Get-CalStudioEmulatorStats $emu).prompts."quick $Signal".succeeded | Should -Be 1
     }
 
     It 'exits 5 when another run holds the input, sending nothing' {
