@@ -7,7 +7,7 @@
     Author               = 'CalStudio for PowerShell contributors'
     CompanyName          = 'Community'
     Copyright            = '(c) CalStudio for PowerShell contributors. MIT License.'
-    Description          = 'Send prompts to CalStudio AI apps from PowerShell: CSV batches at the API''s limits, in order, with retries, quota pacing, resumable journals and a SecureString key. Includes a local API emulator for offline dry runs.'
+    Description          = 'Send prompts to CalStudio AI apps from PowerShell: CSV batches at the API''s limits, prompts built from a row''s columns, answers in input order, with retries, quota pacing, resumable journals and a SecureString key.'
     PowerShellVersion    = '5.1'
     # Windows PowerShell only. The DLL targets netstandard2.0 and references netstandard.dll, which .NET Framework
     # has in the box from 4.7.1 (before that, import fails: "Could not load file or assembly 'netstandard'").

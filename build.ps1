@@ -6,6 +6,12 @@ Builds the CalStudio module into out/CalStudio, and optionally tests it, runs th
 dotnet tool restore && dotnet pwsh ./build.ps1 -Test
 .EXAMPLE
 dotnet tool restore && dotnet pwsh ./build.ps1 -Demo
+.EXAMPLE
+dotnet pwsh ./build.ps1 -Test -PesterFilter Samples
+Only tests/Pester/Samples.Tests.ps1 (no xunit).
+.EXAMPLE
+dotnet pwsh ./build.ps1 -Test -XunitFilter FullyQualifiedName~PromptTemplate
+Only the xunit tests whose names contain PromptTemplate (no Pester).
 #>
 [CmdletBinding()]
 param(
@@ -14,8 +20,10 @@ param(
     [switch] $Bench,
     [switch] $Package,
     [ValidateSet('Debug', 'Release')] [string] $Configuration = 'Release',
-    # Pester tests whose file name matches this run (default: all).
-    [string] $PesterFilter = '*',
+    # Only the Pester files tests/Pester/<PesterFilter>.Tests.ps1 (wildcards allowed); alone, it skips xunit.
+    [string] $PesterFilter,
+    # Only the xunit tests this dotnet test --filter expression selects (such as FullyQualifiedName~PromptTemplate); alone, it skips Pester.
+    [string] $XunitFilter,
     # Runs only the benchmarks whose names match (default: all).
     [string] $BenchFilter = '*'
 )
@@ -28,6 +36,12 @@ $moduleOut = Join-Path $out 'CalStudio'
 $emulatorOut = Join-Path $out 'emulator'
 $env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'
 $env:DOTNET_NOLOGO = '1'
+
+# A redirected build (a log file, CI) gets plain text: no colour escape codes from this script, Pester or pwsh children.
+if ([Console]::IsOutputRedirected) {
+    $env:NO_COLOR = '1'   # honoured by pwsh 7.2+, Pester and dotnet, and inherited by every child process
+    if (Get-Variable PSStyle -ErrorAction SilentlyContinue) { $PSStyle.OutputRendering = 'PlainText' }
+}
 
 function Invoke-Native([string] $what, [scriptblock] $command) {
     & $command
@@ -92,7 +106,8 @@ function Invoke-XunitTests {
     $null = New-Item -ItemType Directory $results -Force
     $trx = Join-Path $results 'xunit.trx'
     if (Test-Path $trx) { Remove-Item $trx }
-    dotnet test (Join-Path $root 'tests/CalStudio.Tests') -c $Configuration --nologo --logger "trx;LogFileName=$trx" --logger 'console;verbosity=minimal' | Out-Host
+    $filter = if ($XunitFilter) { @('--filter', $XunitFilter) } else { @() }
+    dotnet test (Join-Path $root 'tests/CalStudio.Tests') -c $Configuration --nologo --logger "trx;LogFileName=$trx" --logger 'console;verbosity=minimal' @filter | Out-Host
     if (-not (Test-Path $trx)) { return [pscustomobject]@{ Passed = 0; Failed = 1; Name = 'xunit (no results: build or run failed)' } }
     [xml] $x = Get-Content $trx -Raw
     $c = $x.TestRun.ResultSummary.Counters
@@ -102,17 +117,21 @@ function Invoke-XunitTests {
 function Invoke-PesterTests {
     $pester = Get-PesterPath
     $resultFile = Join-Path $out 'test-results/pester.json'
+    $null = New-Item -ItemType Directory (Split-Path $resultFile) -Force   # also when xunit did not run
+    $pattern = if ($PesterFilter) { $PesterFilter } else { '*' }
     if (Test-Path $resultFile) { Remove-Item $resultFile }
     # A fresh pwsh, so the built module is imported as a user would and the DLL is never loaded in the build's process.
     $script = @"
 `$ErrorActionPreference = 'Stop'
+if (`$env:NO_COLOR -and (Get-Variable PSStyle -ErrorAction SilentlyContinue)) { `$PSStyle.OutputRendering = 'PlainText' }
 Import-Module '$pester' -Force
 `$c = New-PesterConfiguration
 `$c.Run.Path = '$(Join-Path $root 'tests/Pester')'
 `$c.Run.PassThru = `$true
 `$c.Filter.FullName = @()
 `$c.Output.Verbosity = 'Detailed'
-`$files = Get-ChildItem '$(Join-Path $root 'tests/Pester')' -Filter '$PesterFilter.Tests.ps1'
+if (`$env:NO_COLOR) { `$c.Output.RenderMode = 'Plaintext' }
+`$files = @(Get-ChildItem '$(Join-Path $root 'tests/Pester')' -Filter '*.Tests.ps1' | Where-Object Name -like '$pattern.Tests.ps1')
 `$c.Run.Path = @(`$files.FullName)
 `$r = Invoke-Pester -Configuration `$c
 @{ Passed = `$r.PassedCount; Failed = `$r.FailedCount + `$r.FailedBlocksCount + `$r.FailedContainersCount; Skipped = `$r.SkippedCount } | ConvertTo-Json | Set-Content '$resultFile'
@@ -185,7 +204,10 @@ Build-Module
 if ($Test) {
     # Tests keep the shared quota state out of the user's profile.
     $env:CALSTUDIO_STATE_DIR = Join-Path $out "test-state/$PID"
-    $suites = @(Invoke-CompatCheck; Invoke-XunitTests; Invoke-PesterTests)
+    # A filter for one suite alone runs only that suite; no filter runs both in full.
+    $runXunit = $XunitFilter -or -not $PesterFilter
+    $runPester = $PesterFilter -or -not $XunitFilter
+    $suites = @(if ($runXunit) { Invoke-CompatCheck; Invoke-XunitTests }; if ($runPester) { Invoke-PesterTests })
     foreach ($s in $suites) { Write-Host ("{0}: {1} passed, {2} failed" -f $s.Name, $s.Passed, $s.Failed) }
     $passed = ($suites | Measure-Object Passed -Sum).Sum
     $failed = ($suites | Measure-Object Failed -Sum).Sum

@@ -1,37 +1,55 @@
 <#
 .SYNOPSIS
-Answers a CSV file of prompts with CalStudio as an unattended job (Windows Task Scheduler or cron), with a dated
-answers CSV, a resumable journal, an error log and an exit code that says how the run went.
+Answers a CSV file of prompts with CalStudio as an unattended job (Windows Task Scheduler or cron): an answers CSV, a
+resumable journal and an error log named after the input, and an exit code that says how the run went.
 
 .DESCRIPTION
-Reads -InputCsv, sends each row's Prompt (or Question, Text, Input) column to CalStudio with Invoke-CalStudioPrompt
-and writes, in -OutputFolder, for the day of the run (yyyyMMdd, local time, fixed when the run starts):
+Reads -InputCsv and sends each row's prompt to CalStudio with Invoke-CalStudioPrompt: the Prompt (or Question, Text,
+Input) column, or -PromptTemplate filled from the row's columns. It writes, in -OutputFolder, files named after the
+input (for questions.csv):
 
-  answers-yyyyMMdd.csv   every row that finished, in input order: the input columns first, then Message, Success,
-                         StatusCode, ErrorId, ErrorMessage, Attempts, RequestId, CompletedAt and FromJournal.
-                         Failed rows are included with Success False and their ErrorId.
-  journal-yyyyMMdd.jsonl the module's journal. A rerun on the same day (after a crash, a reboot or the daily cap)
-                         sends only the rows not yet answered, reads the others from the journal and rewrites the
-                         complete CSV. Failed rows are sent again.
-  errors-yyyyMMdd.log    one line per failed row (row number, key column, ErrorId, message) and the reason of a run
-                         that stopped early; appended to, one block per run.
+  questions.answers.csv  every row that finished, in input order: the input columns first, then Message, Success,
+                         StatusCode, ErrorId, ErrorMessage, Attempts, RequestId, CompletedAt and FromJournal (and
+                         Prompt, the prompt sent, with -PromptTemplate). Failed rows have Success False and their
+                         ErrorId. Rewritten whole by each run.
+  questions.journal.jsonl the module's journal. Each run sends only the rows not yet answered, reads the others from
+                         the journal and rewrites the complete CSV. So a run stopped by the daily cap, a crash or a
+                         reboot continues where it stopped, on the next run, whatever the day or time zone: a fixed
+                         input finishes over as many days as the quota needs. Failed rows are sent again.
+  questions.errors.log   one line per failed row (row number, key column, ErrorId, message) and the reason a run
+                         stopped early; appended to, one block per run.
+  questions.lock         held while a run works on this input, so a second run at the same time exits 5.
+
+A new batch under the same file name continues the old journal: with -KeyProperty, rows whose key was answered before
+are not sent again. Give each batch its own file name (or folder), or move the old output away first.
 
 The key is never in the script or on its command line: it comes from the environment variable CALSTUDIO_API_KEY of
 the account that runs the job or, with -SecretName, from a SecretManagement vault (Get-Secret).
 
-Exit codes (see Get-BatchExitCode below):
-  0  every row was answered
-  1  the run finished but some rows failed (see errors-yyyyMMdd.log); a rerun sends them again
-  2  the daily quota is spent (DailyQuotaExhausted); rerun after the reset to finish the day's file
-  3  nothing could be done: no key, the key was rejected (ApiKeyRejected), the module or the CSV could not be
-     loaded, a journal mismatch, or any other fatal error
+Exit codes (Task Scheduler shows them as the task's Last Run Result, 0x0 to 0x5):
+  0  every row was answered.
+  1  the run finished but some rows failed (see <input>.errors.log); a rerun sends them again.
+  2  the daily quota is spent (DailyQuotaExhausted): run again after the reset; the next run continues.
+  3  fatal, nothing more can be done by rerunning as is: no key, the key was rejected (ApiKeyRejected), the CSV is
+     missing or has neither a prompt column nor -PromptTemplate, a -PromptTemplate or -KeyProperty column the CSV
+     lacks, the module could not be loaded. All but a rejected key are found before any request is sent.
+  4  stopped by Ctrl+C or, on Linux and macOS, SIGTERM (such as systemd or `kill`); the log says so, and the next
+     run continues. Task Scheduler's "End" kills the process outright: that leaves no log line and no exit code of
+     the script's (the journal still holds every answer received), and so does SIGTERM to a job started with
+     SIGINT ignored (a background job of a shell script).
+  5  another run is working on the same input (it holds <input>.lock or the journal); this run sent nothing.
 
 .PARAMETER InputCsv
-The CSV file of prompts: a Prompt column, optional AppName and FileUrl columns, and any other columns (such as Id),
-which are kept in the output.
+The CSV file of prompts: a Prompt (or Question, Text, Input) column or, with -PromptTemplate, any columns; optional
+AppName and FileUrl columns; every column (such as Id) is kept in the output.
 
 .PARAMETER OutputFolder
-Where the dated answers CSV, journal and error log go. Created when missing.
+Where the answers CSV, journal, error log and lock file go. Created when missing.
+
+.PARAMETER PromptTemplate
+Builds each row's prompt from its columns: {Column} is replaced by the row's value ({{ and }} are literal braces),
+such as 'Summarise this ticket. Subject: {Subject} Body: {Body}'. A column the CSV lacks is a fatal error (exit 3).
+A string, so it fits on a Task Scheduler or cron command line.
 
 .PARAMETER AppName
 The CalStudio app for rows whose AppName column is empty or missing.
@@ -42,7 +60,7 @@ emulator).
 
 .PARAMETER KeyProperty
 A column (such as Id) that identifies each row in the journal; without it rows are matched by a hash of AppName,
-Prompt and FileUrl. Keep it the same for every run of a day.
+prompt and FileUrl. Keep it the same for every run of an input.
 
 .PARAMETER SecretName
 Read the key from SecretManagement (Get-Secret -Name <SecretName>) instead of CALSTUDIO_API_KEY.
@@ -62,29 +80,38 @@ Import the CalStudio module from this path (a .psd1 or module folder) instead of
 .EXAMPLE
 pwsh -NonInteractive -NoProfile -File C:\jobs\Invoke-CalStudioScheduledBatch.ps1 -InputCsv C:\jobs\questions.csv -OutputFolder C:\jobs\out -AppName support-bot -KeyProperty Id
 
-A run by hand, as the task would run it. Writes C:\jobs\out\answers-<today>.csv; $LASTEXITCODE is 0, 1, 2 or 3.
+A run by hand, as the task would run it. Writes C:\jobs\out\questions.answers.csv; $LASTEXITCODE is 0 to 5.
+
+.EXAMPLE
+pwsh -NonInteractive -NoProfile -File C:\jobs\Invoke-CalStudioScheduledBatch.ps1 -InputCsv C:\jobs\tickets.csv -OutputFolder C:\jobs\out -AppName support-bot -KeyProperty Id -PromptTemplate "Summarise this helpdesk ticket in one sentence. Subject: {Subject}. Body: {Body}"
+
+A helpdesk export with the columns Id, Subject, Body and Owner and no Prompt column: each row's prompt is built from
+its Subject and Body. The answers CSV keeps Id, Subject, Body and Owner, then the answer.
 
 .EXAMPLE
 # Windows Task Scheduler, run once as the account the task uses (an elevated prompt for a machine-wide key).
 # The key for that account only (a user environment variable, read when the task starts):
-[Environment]::SetEnvironmentVariable('CALSTUDIO_API_KEY', (Read-Host 'CalStudio key'), 'User')
-#   or for every account on the machine: [Environment]::SetEnvironmentVariable('CALSTUDIO_API_KEY', '<key>', 'Machine')
+$key = Read-Host 'CalStudio key' -AsSecureString
+[Environment]::SetEnvironmentVariable('CALSTUDIO_API_KEY', [Net.NetworkCredential]::new('', $key).Password, 'User')
 
 $action = New-ScheduledTaskAction -Execute 'pwsh.exe' -WorkingDirectory 'C:\jobs' -Argument (
     '-NonInteractive -NoProfile -File "C:\jobs\Invoke-CalStudioScheduledBatch.ps1" ' +
     '-InputCsv "C:\jobs\questions.csv" -OutputFolder "C:\jobs\out" -AppName support-bot -KeyProperty Id -Plan Lite')
 $triggers = @(
     New-ScheduledTaskTrigger -Daily -At 02:00
-    # A second run later the same day finishes what the daily cap or a failure left over (it resumes from the journal).
+    # A second run later the same day finishes what a failure left over; the next day's run finishes what the cap left.
     New-ScheduledTaskTrigger -Daily -At 14:00
 )
 $settings = New-ScheduledTaskSettingsSet -StartWhenAvailable -ExecutionTimeLimit (New-TimeSpan -Hours 8) -MultipleInstances IgnoreNew
+# Register-ScheduledTask takes the account's password as plain text; Get-Credential at least reads it masked.
+$account = Get-Credential "$env:USERDOMAIN\svc-calstudio"
 Register-ScheduledTask -TaskName 'CalStudio daily batch' -Action $action -Trigger $triggers -Settings $settings `
-    -User "$env:USERDOMAIN\svc-calstudio" -Password (Read-Host 'Password of svc-calstudio') -RunLevel Limited
+    -User $account.UserName -Password $account.GetNetworkCredential().Password -RunLevel Limited
 
 The task runs pwsh.exe non-interactively as svc-calstudio, whose user environment holds CALSTUDIO_API_KEY. Task
 Scheduler shows the script's exit code as the task's "Last Run Result" (0x0 all answered, 0x1 some rows failed, 0x2
-daily cap reached, 0x3 fatal).
+daily cap reached, 0x3 fatal, 0x4 stopped, 0x5 another run was busy with the input). Each run continues from the
+journal, so the same task finishes a long input over several days.
 
 .EXAMPLE
 schtasks /Create /TN "CalStudio daily batch" /SC DAILY /ST 02:00 /RU svc-calstudio /RP * /TR "pwsh.exe -NonInteractive -NoProfile -File C:\jobs\Invoke-CalStudioScheduledBatch.ps1 -InputCsv C:\jobs\questions.csv -OutputFolder C:\jobs\out -AppName support-bot -KeyProperty Id"
@@ -118,6 +145,7 @@ Written for Windows PowerShell 5.1 and PowerShell 7 (tests run it under PowerShe
 param(
     [Parameter(Mandatory)] [string] $InputCsv,
     [Parameter(Mandatory)] [string] $OutputFolder,
+    [string] $PromptTemplate,
     [string] $AppName,
     [uri] $BaseUri,
     [string] $KeyProperty,
@@ -134,46 +162,98 @@ function Get-BatchExitCode {
         # The error that stopped the run, if one did.
         [System.Management.Automation.ErrorRecord] $Fatal,
         # Rows that finished with an error.
-        [int] $FailedRows
+        [int] $FailedRows,
+        # Ctrl+C or SIGTERM ended the run.
+        [bool] $Stopped
     )
+    if ($Stopped) { return 4 }                                                       # the next run continues
     if ($Fatal) {
         if ($Fatal.FullyQualifiedErrorId -like 'DailyQuotaExhausted*') { return 2 }  # rerun after the quota resets
-        return 3                                                                     # no key, key rejected, anything else
+        if ($Fatal.FullyQualifiedErrorId -like 'JournalInUse*') { return 5 }         # another run is at work
+        return 3                                                                     # no key, key rejected, bad input, ...
     }
     if ($FailedRows -gt 0) { return 1 }                                              # some rows failed
     return 0                                                                         # every row answered
+}
+
+function New-FatalError([string] $errorId, [string] $message) {
+    [System.Management.Automation.ErrorRecord]::new([System.InvalidOperationException]::new($message), $errorId,
+        [System.Management.Automation.ErrorCategory]::InvalidArgument, $null)
+}
+
+# On Linux and macOS, SIGTERM (systemd, kill) would end the process at once; turn it into the Ctrl+C that stops the
+# pipeline, so the finally block below logs the stop and exits 4. The handler runs on a signal thread with no
+# runspace, so it is an expression tree (no script block): it cancels the termination and sends SIGINT to this process.
+# A process started with SIGINT ignored (a background job of a shell script) cannot be stopped that way: SIGTERM then
+# keeps its default (the process ends with no log line).
+function Register-TermAsInterrupt {
+    $registration = 'System.Runtime.InteropServices.PosixSignalRegistration' -as [type]
+    if ($null -eq $registration -or [System.Environment]::OSVersion.Platform -ne [System.PlatformID]::Unix) { return $null }
+    if (Test-Path /proc/self/status) {
+        $ignored = (Get-Content /proc/self/status | Where-Object { $_ -like 'SigIgn:*' }) -split '\s+' | Select-Object -Last 1
+        if ($ignored -and ([Convert]::ToUInt64($ignored, 16) -band 2)) { return $null }   # bit 2 = SIGINT
+    }
+    $E = [System.Linq.Expressions.Expression]
+    $context = $E::Parameter([System.Runtime.InteropServices.PosixSignalContext], 'context')
+    $start = [System.Diagnostics.Process].GetMethod('Start', [type[]]@([string], [string]))
+    $body = $E::Block(
+        $E::Assign($E::Property($context, 'Cancel'), $E::Constant($true)),
+        $E::Call($start, $E::Constant('kill'), $E::Constant("-INT $PID")))
+    $handler = $E::Lambda([Action[System.Runtime.InteropServices.PosixSignalContext]], $body, $context).Compile()
+    $registration::Create([System.Runtime.InteropServices.PosixSignal]::SIGTERM, $handler)
 }
 
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
 
-$day = Get-Date -Format 'yyyyMMdd'   # fixed at the start, so a run across midnight keeps one set of files
 $rowTag = '__CalStudioScheduledBatchRow'
+$promptColumns = 'Prompt', 'Question', 'Text', 'Input'   # Invoke-CalStudioPrompt's -Prompt and its aliases
 $responseColumns = 'Message', 'Success', 'StatusCode', 'ErrorId', 'ErrorMessage', 'Attempts', 'RequestId', 'CompletedAt', 'FromJournal'
 $fatal = $null
+$finished = $false
 $failedRows = 0
 $logLines = [System.Collections.Generic.List[string]]::new()
 $connected = $false
+$lock = $null
+$slots = $null
+$columns = $null
+$inputName = [System.IO.Path]::GetFileNameWithoutExtension($InputCsv)
+$answersPath = $null
 $errorsPath = $null
 $journalPath = $null
+$termRegistration = $null
 
 function Write-Log([string] $line) {
-    $logLines.Add(('{0:yyyy-MM-dd HH:mm:ss} {1}' -f (Get-Date), $line))
+    $logLines.Add(('{0:yyyy-MM-dd HH:mm:ss zzz} {1}' -f (Get-Date), $line))
+}
+
+# The answers so far, in input order; rewritten through a temporary file, so a reader never sees half of it.
+function Write-AnswersCsv {
+    if ($null -eq $slots -or $null -eq $columns) { return }
+    $done = @($slots | Where-Object { $null -ne $_ })
+    $temp = "$answersPath.tmp"
+    if ($done.Count -gt 0) { $done | Export-Csv -LiteralPath $temp -NoTypeInformation -Encoding UTF8 }
+    else { Set-Content -LiteralPath $temp -Value (($columns | ForEach-Object { '"' + ($_ -replace '"', '""') + '"' }) -join ',') -Encoding UTF8 }
+    Move-Item -LiteralPath $temp -Destination $answersPath -Force
+    $done
 }
 
 try {
+    $termRegistration = Register-TermAsInterrupt
     $OutputFolder = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($OutputFolder)
     $null = New-Item -ItemType Directory -Path $OutputFolder -Force
-    $answersPath = Join-Path $OutputFolder "answers-$day.csv"
-    $journalPath = Join-Path $OutputFolder "journal-$day.jsonl"
-    $errorsPath = Join-Path $OutputFolder "errors-$day.log"
+    # Named after the input, not the date: each run, on any day and in any time zone, continues the same journal.
+    $answersPath = Join-Path $OutputFolder "$inputName.answers.csv"
+    $journalPath = Join-Path $OutputFolder "$inputName.journal.jsonl"
+    $errorsPath = Join-Path $OutputFolder "$inputName.errors.log"
 
+    # ---- Everything that would make every row fail is checked here, before any request ----
     # The key: from a vault when asked, else from the account's environment. Never from the script itself.
     $apiKey = $null
     if ($SecretName) {
         if (-not (Get-Command Get-Secret -ErrorAction SilentlyContinue)) {
-            throw "-SecretName needs the SecretManagement module (Install-Module Microsoft.PowerShell.SecretManagement) and a vault registered for this account."
+            throw (New-FatalError 'NoApiKey' "-SecretName needs the SecretManagement module (Install-Module Microsoft.PowerShell.SecretManagement) and a vault registered for this account.")
         }
         $secretArgs = @{ Name = $SecretName }
         if ($SecretVault) { $secretArgs.Vault = $SecretVault }
@@ -181,26 +261,53 @@ try {
         if ($secret -is [System.Security.SecureString]) { $apiKey = $secret }
         elseif ($secret -is [System.Management.Automation.PSCredential]) { $apiKey = $secret.Password }
         elseif ($secret -is [string] -and $secret) { $apiKey = ConvertTo-SecureString $secret -AsPlainText -Force }
-        if ($null -eq $apiKey -or $apiKey.Length -eq 0) { throw "The secret '$SecretName' is empty or not a string, SecureString or PSCredential." }
+        if ($null -eq $apiKey -or $apiKey.Length -eq 0) { throw (New-FatalError 'NoApiKey' "The secret '$SecretName' is empty or not a string, SecureString or PSCredential.") }
     }
     elseif ([string]::IsNullOrWhiteSpace($env:CALSTUDIO_API_KEY)) {
-        $e = [System.Management.Automation.ErrorRecord]::new(
-            [System.InvalidOperationException]::new('No CalStudio API key: set the environment variable CALSTUDIO_API_KEY for the account that runs this job, or give -SecretName to read it from a SecretManagement vault.'),
-            'NoApiKey', [System.Management.Automation.ErrorCategory]::AuthenticationError, $null)
-        throw $e
+        throw (New-FatalError 'NoApiKey' 'No CalStudio API key: set the environment variable CALSTUDIO_API_KEY for the account that runs this job, or give -SecretName to read it from a SecretManagement vault.')
     }
 
     if ($ModulePath) { Import-Module $ModulePath -ErrorAction Stop } else { Import-Module CalStudio -ErrorAction Stop }
 
+    if (-not (Test-Path -LiteralPath $InputCsv -PathType Leaf)) { throw (New-FatalError 'InputCsvNotFound' "The input CSV '$InputCsv' does not exist.") }
     $rows = @(Import-Csv -LiteralPath $InputCsv)
     $inputColumns = @()
     if ($rows.Count -gt 0) { $inputColumns = @($rows[0].PSObject.Properties | Where-Object MemberType -eq 'NoteProperty' | ForEach-Object Name) }
-    if ($KeyProperty -and $rows.Count -gt 0 -and $inputColumns -notcontains $KeyProperty) {
-        throw "-KeyProperty '$KeyProperty' is not a column of $InputCsv (its columns: $($inputColumns -join ', '))."
+    $columnList = $inputColumns -join ', '
+    if ($rows.Count -gt 0) {
+        if ($PromptTemplate) {
+            $template = $null
+            try { $template = [CalStudio.Engine.PromptTemplate]::Parse($PromptTemplate) }
+            catch {
+                $problem = $_.Exception
+                if ($problem.InnerException) { $problem = $problem.InnerException }   # a .NET method's exception comes wrapped
+                throw (New-FatalError 'InvalidPromptTemplate' $problem.Message)
+            }
+            $absent = @($template.Columns | Where-Object { $inputColumns -notcontains $_ })
+            if ($absent.Count -gt 0) {
+                throw (New-FatalError 'InvalidPromptTemplate' "-PromptTemplate names the column(s) $($absent -join ', '), which $InputCsv lacks (its columns: $columnList).")
+            }
+        }
+        elseif (-not @($inputColumns | Where-Object { $promptColumns -contains $_ })) {
+            throw (New-FatalError 'NoPromptColumn' "$InputCsv has no Prompt column (nor Question, Text or Input; its columns: $columnList). Add one, or build the prompt from its columns with -PromptTemplate, such as -PromptTemplate 'Summarise: {$($inputColumns | Select-Object -Last 1)}'.")
+        }
+        if ($KeyProperty -and $inputColumns -notcontains $KeyProperty) {
+            throw (New-FatalError 'NoKeyColumn' "-KeyProperty '$KeyProperty' is not a column of $InputCsv (its columns: $columnList).")
+        }
     }
-    $columns = @($inputColumns) + @($responseColumns | Where-Object { $inputColumns -notcontains $_ })
+
+    # One run per input at a time: a second one (an overlapping schedule, a run by hand) leaves the journal alone.
+    try { $lock = [System.IO.File]::Open((Join-Path $OutputFolder "$inputName.lock"), 'OpenOrCreate', 'ReadWrite', 'None') }
+    catch [System.IO.IOException] {
+        throw (New-FatalError 'JournalInUse' "Another run is working on $InputCsv (it holds $(Join-Path $OutputFolder "$inputName.lock")); this run sent nothing.")
+    }
+
+    $extraColumns = @($responseColumns)
+    if ($PromptTemplate) { $extraColumns = @('Prompt') + $extraColumns }   # the prompt the template made
+    $columns = @($inputColumns) + @($extraColumns | Where-Object { $inputColumns -notcontains $_ })
     # Each row carries its number through the module (it keeps a row's own columns), so answers and failures can be put back in input order.
     for ($i = 0; $i -lt $rows.Count; $i++) { $rows[$i] | Add-Member -NotePropertyName $rowTag -NotePropertyValue $i }
+    $slots = New-Object 'object[]' $rows.Count
 
     $connect = @{}
     if ($apiKey) { $connect.ApiKey = $apiKey }
@@ -212,16 +319,16 @@ try {
 
     $invoke = @{ JournalPath = $journalPath; TotalCount = $rows.Count }
     if ($KeyProperty) { $invoke.KeyProperty = $KeyProperty }
+    if ($PromptTemplate) { $invoke.PromptTemplate = $PromptTemplate }
     if ($PSBoundParameters.ContainsKey('ThrottleLimit')) { $invoke.ThrottleLimit = $ThrottleLimit }
 
-    $slots = New-Object 'object[]' $rows.Count
     $rowErrors = $null
     try {
         $rows | Invoke-CalStudioPrompt @invoke -ErrorAction SilentlyContinue -ErrorVariable rowErrors |
             ForEach-Object { $slots[[int]$_.$rowTag] = $_ | Select-Object -Property $columns }
     }
     catch {
-        # DailyQuotaExhausted or ApiKeyRejected stop the whole batch; the rows answered before it are in $slots and the journal.
+        # DailyQuotaExhausted, ApiKeyRejected or JournalInUse stop the whole batch; the rows answered before it are in $slots and the journal.
         $fatal = $_
     }
 
@@ -251,42 +358,51 @@ try {
         $failedRows++
     }
 
-    # The whole day's file, rewritten each run (through a temporary file, so a reader never sees half of it).
-    $done = @($slots | Where-Object { $null -ne $_ })
-    $temp = "$answersPath.tmp"
-    if ($done.Count -gt 0) { $done | Export-Csv -LiteralPath $temp -NoTypeInformation -Encoding UTF8 }
-    else { Set-Content -LiteralPath $temp -Value (($columns | ForEach-Object { '"' + ($_ -replace '"', '""') + '"' }) -join ',') -Encoding UTF8 }
-    Move-Item -LiteralPath $temp -Destination $answersPath -Force
-
+    $done = @(Write-AnswersCsv)
+    $slots = $null   # written; the finally block has nothing left to save
     $answered = @($done | Where-Object { $_.Success -eq $true }).Count
     $fromJournal = @($done | Where-Object { $_.FromJournal -eq $true }).Count
     Write-Output ("CalStudio batch {0}: {1} rows, {2} answered ({3} from the journal), {4} failed, {5} not done; answers in {6}" -f
-        $day, $rows.Count, $answered, $fromJournal, $failedRows, ($rows.Count - $done.Count), $answersPath)
+        $inputName, $rows.Count, $answered, $fromJournal, $failedRows, ($rows.Count - $done.Count), $answersPath)
+    $finished = $true
 }
 catch {
     $fatal = $_
+    $finished = $true
 }
 finally {
+    # Not finished and nothing thrown: Ctrl+C (or SIGTERM, turned into one) stopped the pipeline.
+    $stopped = -not $finished
     if ($connected) { try { Disconnect-CalStudio } catch { } }
-}
-
-if ($fatal) {
-    $fatalId = ($fatal.FullyQualifiedErrorId -split ',')[0]
-    $reason = $fatal.Exception.Message
-    if ($fatalId -eq 'DailyQuotaExhausted') {
-        # The module's resume command is this script's inner pipeline; for a job, the resume is simply the next run.
-        $reason = ($reason -replace '\s*To resume, run:[\s\S]*$', '') + " Run this job again after the reset: it resumes from $journalPath."
+    if ($stopped) {
+        try { $null = Write-AnswersCsv } catch { }
+        Write-Log "Stopped: [Stopped] the run was stopped (Ctrl+C or SIGTERM) before it finished; the next run continues from $journalPath."
     }
-    Write-Log "Stopped: [$fatalId] $reason"
-    # On stderr, so Task Scheduler history, cron mail or a wrapper's log shows why.
-    [Console]::Error.WriteLine("CalStudio batch stopped: [$fatalId] $reason")
-}
-if ($logLines.Count -gt 0) {
-    try {
-        if (-not $errorsPath) { $errorsPath = Join-Path $OutputFolder "errors-$day.log" }
-        Add-Content -LiteralPath $errorsPath -Value $logLines -Encoding UTF8
+    if ($fatal) {
+        $fatalId = ($fatal.FullyQualifiedErrorId -split ',')[0]
+        $reason = $fatal.Exception.Message
+        if ($fatalId -eq 'DailyQuotaExhausted') {
+            # The module's resume command is this script's inner pipeline; for a job, the resume is simply the next run.
+            $reason = ($reason -replace '\s*To resume, run:[\s\S]*$', '') + " Run this job again after the reset: it continues from $journalPath."
+        }
+        Write-Log "Stopped: [$fatalId] $reason"
+        # On stderr, so Task Scheduler history, cron mail or a wrapper's log shows why.
+        [Console]::Error.WriteLine("CalStudio batch stopped: [$fatalId] $reason")
     }
-    catch { [Console]::Error.WriteLine("Could not write the error log: $($_.Exception.Message)") }
+    if ($logLines.Count -gt 0) {
+        try {
+            if (-not $errorsPath) { $errorsPath = Join-Path $OutputFolder "$inputName.errors.log" }
+            Add-Content -LiteralPath $errorsPath -Value $logLines -Encoding UTF8
+        }
+        catch { [Console]::Error.WriteLine("Could not write the error log: $($_.Exception.Message)") }
+    }
+    if ($lock) { $lock.Dispose() }
+    if ($termRegistration) { $termRegistration.Dispose() }
+    if ($stopped) {
+        [Console]::Error.WriteLine("CalStudio batch stopped by Ctrl+C or SIGTERM; the next run continues from $journalPath.")
+        # A stopping pipeline ignores `exit`; end the process with the code the scheduler should see.
+        [System.Environment]::Exit((Get-BatchExitCode -Stopped $true))
+    }
 }
 
 exit (Get-BatchExitCode -Fatal $fatal -FailedRows $failedRows)

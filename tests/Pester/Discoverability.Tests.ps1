@@ -38,9 +38,9 @@ Describe 'Argument completion' {
 }
 
 Describe 'Format views' {
-    It 'shows responses as a table of Prompt, Message and Success' {
+    It 'shows responses as a table of Row, Success and Answer' {
         $text = Invoke-CalStudioPrompt -Prompt 'table view' | Out-String
-        $text | Should -Match 'Prompt\s+Message\s+Success'
+        $text | Should -Match 'Row\s+Success\s+Answer'
         $text | Should -Match 'helpdesk answers: table view'
     }
 
@@ -53,7 +53,7 @@ Describe 'Format views' {
 
     It 'shows the history with when and how each row ended' {
         $text = Get-CalStudioResponse | Out-String
-        $text | Should -Match 'CompletedAt\s+AppName\s+Success\s+Tries'
+        $text | Should -Match 'Completed\s+Row\s+Success\s+ErrorId\s+Result'
     }
 
     It 'shows the connection without the key' {

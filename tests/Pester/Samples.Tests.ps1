@@ -4,8 +4,10 @@ BeforeAll {
     $script:batchScript = (Resolve-Path (Join-Path $PSScriptRoot '../../samples/Invoke-CalStudioScheduledBatch.ps1')).Path
     function New-TestKey { "cs_test_$([guid]::NewGuid().ToString('N'))" }
 
-    # Runs the script as a scheduled task does: a separate, non-interactive pwsh with -File and the key in its environment.
-    function Invoke-BatchScript {
+    # Starts the script as a scheduled task does: a separate, non-interactive pwsh with -File and the key in its
+    # environment. The process is pwsh itself (dotnet running pwsh.dll under `dotnet pwsh`), so a signal sent to it
+    # reaches PowerShell.
+    function Start-BatchScript {
         param([string[]] $Arguments, [hashtable] $Environment = @{})
         $self = (Get-Process -Id $PID).Path
         $psi = [System.Diagnostics.ProcessStartInfo]::new($self)
@@ -18,27 +20,54 @@ BeforeAll {
         $psi.RedirectStandardError = $true
         $psi.UseShellExecute = $false
         $p = [System.Diagnostics.Process]::Start($psi)
-        $stdout = $p.StandardOutput.ReadToEndAsync()
-        $stderr = $p.StandardError.ReadToEndAsync()
-        if (-not $p.WaitForExit(120000)) { $p.Kill($true); throw 'The batch script did not finish within 120 s.' }
-        $p.WaitForExit()
-        [pscustomobject]@{ ExitCode = $p.ExitCode; Output = $stdout.Result; ErrorOutput = $stderr.Result }
+        [pscustomobject]@{ Process = $p; Output = $p.StandardOutput.ReadToEndAsync(); ErrorOutput = $p.StandardError.ReadToEndAsync() }
     }
 
-    function New-InputCsv([string] $folder, [string[]] $prompts) {
+    function Wait-BatchScript($run) {
+        if (-not $run.Process.WaitForExit(120000)) { $run.Process.Kill($true); throw 'The batch script did not finish within 120 s.' }
+        $run.Process.WaitForExit()
+        [pscustomobject]@{ ExitCode = $run.Process.ExitCode; Output = $run.Output.Result; ErrorOutput = $run.ErrorOutput.Result }
+    }
+
+    function Invoke-BatchScript {
+        param([string[]] $Arguments, [hashtable] $Environment = @{})
+        Wait-BatchScript (Start-BatchScript -Arguments $Arguments -Environment $Environment)
+    }
+
+    # Waits (not asserts) until the emulator has this many requests in flight: the run is then past its checks.
+    function Wait-InFlight($emulator, [int] $count) {
+        $deadline = [DateTime]::UtcNow.AddSeconds(90)
+        while ((Get-CalStudioEmulatorStats $emulator -NoPrompts).inFlight -lt $count) {
+            if ([DateTime]::UtcNow -gt $deadline) { throw "The emulator never had $count requests in flight." }
+            Start-Sleep -Milliseconds 100
+        }
+    }
+
+    function New-InputCsv([string] $folder, [string[]] $prompts, [string] $name = 'in') {
         $null = New-Item -ItemType Directory $folder -Force
-        $path = Join-Path $folder 'in.csv'
+        $path = Join-Path $folder "$name.csv"
         $i = 0
         $prompts | ForEach-Object { $i++; [pscustomobject]@{ Id = "Q$i"; Prompt = $_; Owner = "team $i" } } |
             Export-Csv $path -NoTypeInformation -Encoding utf8
         $path
     }
 
-    function Get-DatedFile([string] $folder, [string] $prefix) {
-        $files = @(Get-ChildItem $folder -Filter "$prefix-*" | Where-Object Name -match "^$prefix-\d{8}\.(csv|jsonl|log)$")
-        $files.Count | Should -BeLessOrEqual 1 -Because "one $prefix file per day"
-        $files | Select-Object -First 1
+    # A helpdesk export as admins have them: no Prompt column.
+    function New-TicketCsv([string] $folder, [int] $count) {
+        $null = New-Item -ItemType Directory $folder -Force
+        $path = Join-Path $folder 'tickets.csv'
+        1..$count | ForEach-Object { [pscustomobject]@{ Id = "T$_"; Subject = "subject $_"; Body = "body $_"; Owner = "owner $_" } } |
+            Export-Csv $path -NoTypeInformation -Encoding utf8
+        $path
     }
+
+    # The script's files for an input are named after it: <input>.answers.csv, .journal.jsonl, .errors.log.
+    function Get-OutputFile([string] $folder, [string] $inputName, [string] $kind) {
+        $path = Join-Path $folder "$inputName.$kind"
+        if (Test-Path $path) { Get-Item $path }
+    }
+
+    function Get-RequestCount($emulator) { (Get-CalStudioEmulatorStats $emulator -NoPrompts).requests }
 }
 
 Describe 'Invoke-CalStudioScheduledBatch.ps1' {
@@ -49,16 +78,14 @@ Describe 'Invoke-CalStudioScheduledBatch.ps1' {
     }
     AfterAll { $script:emu | Stop-CalStudioEmulator }
 
-    It 'exits 0 when every row is answered, keeping the input columns in a dated CSV' {
+    It 'exits 0 when every row is answered, keeping the input columns in a CSV named after the input' {
         $dir = Join-Path $TestDrive 'all-good'
-        $csv = New-InputCsv $dir @('good 1', 'good 2', 'good 3')
-        $r = Invoke-BatchScript -Arguments (@('-InputCsv', $csv, '-OutputFolder', (Join-Path $dir 'out'), '-KeyProperty', 'Id') + $base) -Environment @{ CALSTUDIO_API_KEY = $k }
+        $csv = New-InputCsv $dir @('good 1', 'good 2', 'good 3') -name 'questions'
+        $out = Join-Path $dir 'out'
+        $r = Invoke-BatchScript -Arguments (@('-InputCsv', $csv, '-OutputFolder', $out, '-KeyProperty', 'Id') + $base) -Environment @{ CALSTUDIO_API_KEY = $k }
         $r.ExitCode | Should -Be 0 -Because $r.ErrorOutput
-        $answers = Get-DatedFile (Join-Path $dir 'out') 'answers'
-        $answers | Should -Not -BeNullOrEmpty
-        Get-DatedFile (Join-Path $dir 'out') 'journal' | Should -Not -BeNullOrEmpty
-        Get-DatedFile (Join-Path $dir 'out') 'errors' | Should -BeNullOrEmpty
-        $rows = @(Import-Csv $answers.FullName)
+        @(Get-ChildItem $out -Name | Sort-Object) | Should -Be 'questions.answers.csv', 'questions.journal.jsonl', 'questions.lock'
+        $rows = @(Import-Csv (Get-OutputFile $out 'questions' 'answers.csv').FullName)
         $columns = $rows[0].PSObject.Properties.Name
         $columns[0..2] | Should -Be 'Id', 'Prompt', 'Owner'
         $columns | Should -Contain 'Message'
@@ -74,40 +101,119 @@ Describe 'Invoke-CalStudioScheduledBatch.ps1' {
     It 'exits 1 when a row fails, logging it and carrying on with the others' {
         $dir = Join-Path $TestDrive 'one-bad'
         $csv = New-InputCsv $dir @('fine 1', 'emu:status:400 x', 'fine 3')
-        $r = Invoke-BatchScript -Arguments (@('-InputCsv', $csv, '-OutputFolder', (Join-Path $dir 'out'), '-KeyProperty', 'Id') + $base) -Environment @{ CALSTUDIO_API_KEY = $k }
+        $out = Join-Path $dir 'out'
+        $r = Invoke-BatchScript -Arguments (@('-InputCsv', $csv, '-OutputFolder', $out, '-KeyProperty', 'Id') + $base) -Environment @{ CALSTUDIO_API_KEY = $k }
         $r.ExitCode | Should -Be 1 -Because $r.ErrorOutput
-        $rows = @(Import-Csv (Get-DatedFile (Join-Path $dir 'out') 'answers').FullName)
+        $rows = @(Import-Csv (Get-OutputFile $out 'in' 'answers.csv').FullName)
         $rows.Id | Should -Be 'Q1', 'Q2', 'Q3'
         $rows.Success | Should -Be 'True', 'False', 'True'
         $rows[1].ErrorId | Should -Be 'ApiBadRequest'
-        $log = Get-Content (Get-DatedFile (Join-Path $dir 'out') 'errors').FullName -Raw
+        $log = Get-Content (Get-OutputFile $out 'in' 'errors.log').FullName -Raw
         $log | Should -Match 'Row 2 Id=Q2 failed: \[ApiBadRequest\]'
         $log | Should -Not -Match 'Q1|Q3'
     }
 
-    It 'exits 3 without a key, before sending anything' {
+    It 'builds each prompt from the columns with -PromptTemplate, keeping the columns and the prompt sent' {
+        $dir = Join-Path $TestDrive 'template'
+        $csv = New-TicketCsv $dir 3
+        $out = Join-Path $dir 'out'
+        $r = Invoke-BatchScript -Arguments (@('-InputCsv', $csv, '-OutputFolder', $out, '-KeyProperty', 'Id',
+                '-PromptTemplate', 'Summarise {{ticket}} {Id}: {Subject} / {body}') + $base) -Environment @{ CALSTUDIO_API_KEY = $k }
+        $r.ExitCode | Should -Be 0 -Because $r.ErrorOutput
+        $rows = @(Import-Csv (Get-OutputFile $out 'tickets' 'answers.csv').FullName)
+        $rows[0].PSObject.Properties.Name[0..4] | Should -Be 'Id', 'Subject', 'Body', 'Owner', 'Prompt'
+        $rows.Id | Should -Be 'T1', 'T2', 'T3'
+        $rows.Prompt | Should -Be 'Summarise {ticket} T1: subject 1 / body 1', 'Summarise {ticket} T2: subject 2 / body 2', 'Summarise {ticket} T3: subject 3 / body 3'
+        $stats = Get-CalStudioEmulatorStats $emu
+        foreach ($p in $rows.Prompt) { $stats.prompts.$p.succeeded | Should -Be 1 -Because "the server received '$p' once" }
+    }
+}
+
+Describe 'A journal with -PromptTemplate' {
+    BeforeAll {
+        $script:k = New-TestKey
+        $script:emu = Start-CalStudioEmulator -Key $k
+    }
+    AfterAll { $script:emu | Stop-CalStudioEmulator }
+
+    It 'matches rows by the prompt the template made: a rerun sends nothing, a changed template sends again' {
+        $dir = Join-Path $TestDrive 'template-journal'
+        $csv = New-TicketCsv $dir 2
+        $out = Join-Path $dir 'out'
+        $run = { param($template) Invoke-BatchScript -Arguments @('-InputCsv', $csv, '-OutputFolder', $out, '-PromptTemplate', $template,
+                '-BaseUri', $emu.Uri.AbsoluteUri, '-AppName', 'journaled') -Environment @{ CALSTUDIO_API_KEY = $k } }
+        (& $run 'First {Subject}').ExitCode | Should -Be 0
+        $again = & $run 'First {Subject}'
+        $again.ExitCode | Should -Be 0 -Because $again.ErrorOutput
+        (Import-Csv (Get-OutputFile $out 'tickets' 'answers.csv').FullName).FromJournal | Should -Be 'True', 'True'
+        Get-RequestCount $emu | Should -Be 2 -Because 'the rerun read both answers from the journal'
+        (& $run 'Second {Subject}').ExitCode | Should -Be 0
+        $rows = @(Import-Csv (Get-OutputFile $out 'tickets' 'answers.csv').FullName)
+        $rows.FromJournal | Should -Be 'False', 'False'
+        $rows.Prompt | Should -Be 'Second subject 1', 'Second subject 2'
+        Get-RequestCount $emu | Should -Be 4
+    }
+}
+
+Describe 'Invoke-CalStudioScheduledBatch.ps1 fatal errors (exit 3) are found before any request' {
+    BeforeAll {
+        $script:k = New-TestKey
+        $script:emu = Start-CalStudioEmulator -Key $k
+        $script:base = @('-BaseUri', $emu.Uri.AbsoluteUri, '-AppName', 'scheduled')
+    }
+    AfterAll { $script:emu | Stop-CalStudioEmulator }
+    BeforeEach { Reset-CalStudioEmulator $emu }
+
+    It 'exits 3 without a key' {
         $dir = Join-Path $TestDrive 'no-key'
         $csv = New-InputCsv $dir @('never sent')
-        Reset-CalStudioEmulator $emu
         $r = Invoke-BatchScript -Arguments (@('-InputCsv', $csv, '-OutputFolder', (Join-Path $dir 'out')) + $base)
         $r.ExitCode | Should -Be 3
         $r.ErrorOutput | Should -Match 'NoApiKey'
-        (Get-Content (Get-DatedFile (Join-Path $dir 'out') 'errors').FullName -Raw) | Should -Match 'CALSTUDIO_API_KEY'
-        (Get-CalStudioEmulatorStats $emu -NoPrompts).requests | Should -Be 0
-    }
-
-    It 'exits 3 when the API rejects the key' {
-        $dir = Join-Path $TestDrive 'bad-key'
-        $csv = New-InputCsv $dir @('rejected 1', 'rejected 2')
-        $r = Invoke-BatchScript -Arguments (@('-InputCsv', $csv, '-OutputFolder', (Join-Path $dir 'out')) + $base) -Environment @{ CALSTUDIO_API_KEY = 'cs_test_not_the_key' }
-        $r.ExitCode | Should -Be 3
-        $r.ErrorOutput | Should -Match 'ApiKeyRejected'
+        (Get-Content (Get-OutputFile (Join-Path $dir 'out') 'in' 'errors.log').FullName -Raw) | Should -Match 'CALSTUDIO_API_KEY'
+        Get-RequestCount $emu | Should -Be 0
     }
 
     It 'exits 3 for a missing input file' {
         $dir = Join-Path $TestDrive 'no-input'
         $r = Invoke-BatchScript -Arguments (@('-InputCsv', (Join-Path $dir 'missing.csv'), '-OutputFolder', (Join-Path $dir 'out')) + $base) -Environment @{ CALSTUDIO_API_KEY = $k }
         $r.ExitCode | Should -Be 3
+        $r.ErrorOutput | Should -Match 'InputCsvNotFound'
+        Get-RequestCount $emu | Should -Be 0
+    }
+
+    It 'exits 3 with one log line for a CSV with no Prompt column and no -PromptTemplate' {
+        $dir = Join-Path $TestDrive 'no-prompt-column'
+        $csv = New-TicketCsv $dir 50
+        $r = Invoke-BatchScript -Arguments (@('-InputCsv', $csv, '-OutputFolder', (Join-Path $dir 'out')) + $base) -Environment @{ CALSTUDIO_API_KEY = $k }
+        $r.ExitCode | Should -Be 3
+        $r.ErrorOutput | Should -Match 'NoPromptColumn'
+        $r.ErrorOutput | Should -Match 'PromptTemplate'
+        $log = @(Get-Content (Get-OutputFile (Join-Path $dir 'out') 'tickets' 'errors.log').FullName)
+        $log.Count | Should -Be 1
+        $log[0] | Should -Match 'Id, Subject, Body, Owner'
+        Get-RequestCount $emu | Should -Be 0
+    }
+
+    It 'exits 3 when -PromptTemplate names a column the CSV lacks, or is malformed' {
+        $dir = Join-Path $TestDrive 'template-column'
+        $csv = New-TicketCsv $dir 2
+        $r = Invoke-BatchScript -Arguments (@('-InputCsv', $csv, '-OutputFolder', (Join-Path $dir 'out'), '-PromptTemplate', '{Subject} {Priority}') + $base) -Environment @{ CALSTUDIO_API_KEY = $k }
+        $r.ExitCode | Should -Be 3
+        $r.ErrorOutput | Should -Match "InvalidPromptTemplate.*Priority"
+        $r = Invoke-BatchScript -Arguments (@('-InputCsv', $csv, '-OutputFolder', (Join-Path $dir 'out'), '-PromptTemplate', '{Subject') + $base) -Environment @{ CALSTUDIO_API_KEY = $k }
+        $r.ExitCode | Should -Be 3
+        $r.ErrorOutput | Should -Match "InvalidPromptTemplate.*not closed"
+        Get-RequestCount $emu | Should -Be 0
+    }
+
+    It 'exits 3 when the API rejects the key, after its first request' {
+        $dir = Join-Path $TestDrive 'bad-key'
+        $csv = New-InputCsv $dir @('rejected 1', 'rejected 2')
+        $r = Invoke-BatchScript -Arguments (@('-InputCsv', $csv, '-OutputFolder', (Join-Path $dir 'out'), '-ThrottleLimit', '1') + $base) -Environment @{ CALSTUDIO_API_KEY = 'cs_test_not_the_key' }
+        $r.ExitCode | Should -Be 3
+        $r.ErrorOutput | Should -Match 'ApiKeyRejected'
+        Get-RequestCount $emu | Should -Be 1
     }
 
     It 'reads the key from SecretManagement with -SecretName' {
@@ -125,43 +231,126 @@ function Get-Secret { param([string] `$Name, [string] `$Vault)
         $r = Invoke-BatchScript -Arguments (@('-InputCsv', $csv, '-OutputFolder', (Join-Path $dir 'out'), '-SecretName', 'CalStudioTestSecret') + $base) `
             -Environment @{ PSModulePath = $modules + [IO.Path]::PathSeparator + $env:PSModulePath }
         $r.ExitCode | Should -Be 0 -Because $r.ErrorOutput
-        (Import-Csv (Get-DatedFile (Join-Path $dir 'out') 'answers').FullName).Success | Should -Be 'True'
+        (Import-Csv (Get-OutputFile (Join-Path $dir 'out') 'in' 'answers.csv').FullName).Success | Should -Be 'True'
     }
 }
 
-Describe 'Invoke-CalStudioScheduledBatch.ps1 and the daily cap' {
+Describe 'Invoke-CalStudioScheduledBatch.ps1 stopped (exit 4) or overlapping (exit 5)' {
     BeforeAll {
         $script:k = New-TestKey
-        $script:emu = Start-CalStudioEmulator -Key $k -ArgumentList '--daily', '3', '--latency-ms', '0-50'
-        $script:dir = Join-Path $TestDrive 'daily'
-        $script:prompts = 1..5 | ForEach-Object { "capped prompt $_" }
-        $script:csv = New-InputCsv $dir $prompts
-        $script:out = Join-Path $dir 'out'
-        $script:run = { Invoke-BatchScript -Arguments @('-InputCsv', $csv, '-OutputFolder', $out, '-KeyProperty', 'Id', '-BaseUri', $emu.Uri.AbsoluteUri, '-AppName', 'capped') -Environment @{ CALSTUDIO_API_KEY = $k } }
+        $script:emu = Start-CalStudioEmulator -Key $k
+        $script:base = @('-BaseUri', $emu.Uri.AbsoluteUri, '-AppName', 'scheduled', '-KeyProperty', 'Id')
+        $script:kill = (Get-Command kill -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1).Source
+        # A process started with SIGINT ignored (a background job of a shell script) cannot be stopped by SIGINT at all.
+        function Test-SigIntIgnored([int] $processId) {
+            $line = Get-Content "/proc/$processId/status" -ErrorAction SilentlyContinue | Where-Object { $_ -like 'SigIgn:*' }
+            $line -and ([Convert]::ToUInt64(($line -split '\s+')[-1], 16) -band 2)
+        }
     }
     AfterAll { $script:emu | Stop-CalStudioEmulator }
 
-    It 'exits 2 when the daily cap stops it, keeping what was answered' {
-        $r = & $run
-        $r.ExitCode | Should -Be 2 -Because $r.ErrorOutput
-        $r.ErrorOutput | Should -Match 'DailyQuotaExhausted'
-        $r.ErrorOutput | Should -Match 'journal-\d{8}\.jsonl'
-        $partial = @(Import-Csv (Get-DatedFile $out 'answers').FullName)
-        $partial.Count | Should -Be 3
-        $partial.Success | Should -Be 'True', 'True', 'True'
-        (Get-Content (Get-DatedFile $out 'errors').FullName -Raw) | Should -Match 'Stopped: \[DailyQuotaExhausted\]'
+    It 'exits 4 with a log line when stopped by <Signal> while requests are in flight' -Skip:($IsWindows) -ForEach @(
+        @{ Signal = 'INT' }, @{ Signal = 'TERM' }
+    ) {
+        $dir = Join-Path $TestDrive "stop-$Signal"
+        $out = Join-Path $dir 'out'
+        # The slow row sleeps on its first arrival only (x1), so the run after the stop finishes at once.
+        $csv = New-InputCsv $dir @("quick $Signal", "emu:sleep:60000x1 slow $Signal")
+        Reset-CalStudioEmulator $emu
+        $run = Start-BatchScript -Arguments (@('-InputCsv', $csv, '-OutputFolder', $out) + $base) -Environment @{ CALSTUDIO_API_KEY = $k }
+        try {
+            if (Test-SigIntIgnored $run.Process.Id) {
+                Set-ItResult -Skipped -Because 'this test process tree was started with SIGINT ignored, so no signal can stop the child'
+                return
+            }
+            Wait-InFlight $emu 1
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            while (-not (Get-CalStudioEmulatorStats $emu).prompts."quick $Signal".succeeded -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+            & $kill "-$Signal" $run.Process.Id
+            $r = Wait-BatchScript $run
+        }
+        finally { if (-not $run.Process.HasExited) { $run.Process.Kill($true) } }
+        $r.ExitCode | Should -Be 4 -Because $r.ErrorOutput
+        $r.ErrorOutput | Should -Match 'stopped by Ctrl\+C or SIGTERM'
+        (Get-Content (Get-OutputFile $out 'in' 'errors.log').FullName -Raw) | Should -Match 'Stopped: \[Stopped\]'
+        # The next run continues: the quick row's answer was journaled before the stop, so only the slow row is sent.
+        $next = Invoke-BatchScript -Arguments (@('-InputCsv', $csv, '-OutputFolder', $out) + $base) -Environment @{ CALSTUDIO_API_KEY = $k }
+        $next.ExitCode | Should -Be 0 -Because $next.ErrorOutput
+        $rows = @(Import-Csv (Get-OutputFile $out 'in' 'answers.csv').FullName)
+        $rows.Id | Should -Be 'Q1', 'Q2'
+        $rows.Success | Should -Be 'True', 'True'
+        $rows.FromJournal | Should -Be 'True', 'False'
+        (Get-CalStudioEmulatorStats $emu).prompts."quick $Signal".succeeded | Should -Be 1
     }
 
-    It 'resumes from the journal after the reset, exits 0 and rewrites the complete CSV in input order' {
-        Reset-CalStudioEmulator $emu -DayOnly
-        $r = & $run
-        $r.ExitCode | Should -Be 0 -Because $r.ErrorOutput
-        $rows = @(Import-Csv (Get-DatedFile $out 'answers').FullName)
-        $rows.Id | Should -Be 'Q1', 'Q2', 'Q3', 'Q4', 'Q5'
-        $rows.Prompt | Should -Be $prompts
-        $rows.Success | Should -Be 'True', 'True', 'True', 'True', 'True'
-        @($rows | Where-Object FromJournal -eq 'True').Count | Should -Be 3
+    It 'exits 5 when another run holds the input, sending nothing' {
+        $dir = Join-Path $TestDrive 'overlap'
+        $out = Join-Path $dir 'out'
+        $csv = New-InputCsv $dir @('emu:sleep:60000 held 1', 'emu:sleep:60000 held 2')
+        Reset-CalStudioEmulator $emu
+        $first = Start-BatchScript -Arguments (@('-InputCsv', $csv, '-OutputFolder', $out) + $base) -Environment @{ CALSTUDIO_API_KEY = $k }
+        try {
+            Wait-InFlight $emu 2
+            $second = Invoke-BatchScript -Arguments (@('-InputCsv', $csv, '-OutputFolder', $out) + $base) -Environment @{ CALSTUDIO_API_KEY = $k }
+            $first.Process.HasExited | Should -BeFalse -Because 'the first run still holds the input'
+        }
+        finally { $first.Process.Kill($true); $first.Process.WaitForExit() }
+        $second.ExitCode | Should -Be 5 -Because $second.ErrorOutput
+        $second.ErrorOutput | Should -Match 'JournalInUse'
+        Get-RequestCount $emu | Should -Be 2 -Because 'only the first run sent its two rows'
+    }
+}
+
+Describe 'Invoke-CalStudioScheduledBatch.ps1 across emulated days, in two time zones' {
+    BeforeAll {
+        $script:dayMs = 4000
+        $script:k = New-TestKey
+        # 4 requests a day; each emulated day lasts $dayMs (the emulator's Retry-After says when the next one starts).
+        $script:emu = Start-CalStudioEmulator -Key $k -ArgumentList '--daily', '4', '--day-ms', $dayMs, '--latency-ms', '0-20'
+        # Runs the script until it exits 0, each run after the cap in the next emulated day; returns the exit codes.
+        function Invoke-UntilDone([string] $csv, [string] $out, [string[]] $zones, [string] $template) {
+            $codes = [System.Collections.Generic.List[int]]::new()
+            for ($run = 0; $run -lt 10; $run++) {
+                $zone = $zones[$run % $zones.Count]
+                $r = Invoke-BatchScript -Arguments @('-InputCsv', $csv, '-OutputFolder', $out, '-KeyProperty', 'Id',
+                        '-PromptTemplate', $template, '-BaseUri', $emu.Uri.AbsoluteUri, '-AppName', 'daily') `
+                    -Environment @{ CALSTUDIO_API_KEY = $k; TZ = $zone }
+                $codes.Add($r.ExitCode)
+                if ($r.ExitCode -ne 2) { break }
+                $r.ErrorOutput | Should -Match 'DailyQuotaExhausted.*continues from .*tickets\.journal\.jsonl'
+                Start-Sleep -Milliseconds $dayMs   # into the next emulated day, whenever in it
+            }
+            , $codes.ToArray()
+        }
+    }
+    AfterAll { $script:emu | Stop-CalStudioEmulator }
+
+    It 'finishes a 12-row CSV under a 4-a-day cap with every run in <Label>, sending each row once' -ForEach @(
+        @{ Label = 'Asia/Tokyo (east of UTC)'; Zones = @('Asia/Tokyo'); Name = 'tokyo' }
+        @{ Label = 'America/Los_Angeles and Asia/Tokyo by turns (the local date changes between runs)'; Zones = @('America/Los_Angeles', 'Asia/Tokyo'); Name = 'alternating' }
+    ) {
+        $dir = Join-Path $TestDrive $Name
+        $out = Join-Path $dir 'out'
+        $csv = New-TicketCsv $dir 12
+        # The case's name in the prompt: each case's rows are its own on the shared emulator.
+        $codes = Invoke-UntilDone $csv $out $Zones "Answer $Name ticket {Id}: {Subject}"
+
+        $codes[-1] | Should -Be 0 -Because "runs exited $($codes -join ', ')"
+        $codes.Count | Should -BeGreaterOrEqual 2 -Because '12 rows do not fit in one day of 4'
+        @($codes | Select-Object -SkipLast 1 | Where-Object { $_ -ne 2 }) | Should -BeNullOrEmpty -Because "every run before the last stopped at the cap ($($codes -join ', '))"
+
+        $rows = @(Import-Csv (Get-OutputFile $out 'tickets' 'answers.csv').FullName)
+        $rows.Id | Should -Be (1..12 | ForEach-Object { "T$_" })
+        $rows.Owner | Should -Be (1..12 | ForEach-Object { "owner $_" })
+        $rows.Success | Should -Be (1..12 | ForEach-Object { 'True' })
+        $rows[0].PSObject.Properties.Name[0..3] | Should -Be 'Id', 'Subject', 'Body', 'Owner'
+        for ($i = 0; $i -lt 12; $i++) { $rows[$i].Message | Should -Match "Answer $Name ticket T$($i + 1): subject $($i + 1)\b" -Because 'each row has its own answer' }
+
         $stats = Get-CalStudioEmulatorStats $emu
-        foreach ($p in $prompts) { $stats.prompts.$p.succeeded | Should -Be 1 -Because $p }
+        foreach ($i in 1..12) {
+            $prompt = "Answer $Name ticket T${i}: subject $i"
+            $stats.prompts.$prompt.succeeded | Should -Be 1 -Because "'$prompt' was answered once"
+        }
+        @(Get-ChildItem $out -Name | Sort-Object) | Should -Be 'tickets.answers.csv', 'tickets.errors.log', 'tickets.journal.jsonl', 'tickets.lock'
     }
 }

@@ -39,6 +39,11 @@ namespace CalStudio.Commands
         [PromptArgument]
         public string Prompt { get; set; }
 
+        /// <summary>The prompt built from the row's columns: "Summarise {Subject}: {Body}" ({{ and }} are literal braces).</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string PromptTemplate { get; set; }
+
         /// <summary>The pipeline object: a string is the prompt; an object's other properties are carried to the output.</summary>
         [Parameter(ValueFromPipeline = true)]
         [AllowNull]
@@ -68,7 +73,7 @@ namespace CalStudio.Commands
             _lease = _session.Lease(); // a Disconnect-CalStudio later in the pipeline must not pull the key from under this batch
             _boundOnCommandLine = new HashSet<string>(MyInvocation.BoundParameters.Keys, StringComparer.OrdinalIgnoreCase);
             if (JournalPath != null) OpenJournal();
-            _binder = new RowBinder(KeyProperty, _session.AppName, Bound(nameof(Prompt)));
+            _binder = new RowBinder(KeyProperty, _session.AppName, Bound(nameof(Prompt)), ParseTemplate());
 
             bool whatIf = Bound("WhatIf") ? ((SwitchParameter)MyInvocation.BoundParameters["WhatIf"]).IsPresent
                 : LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"));
@@ -101,6 +106,13 @@ namespace CalStudio.Commands
         protected override void StopProcessing() => _batch?.Stop();
 
         private bool Bound(string name) => _boundOnCommandLine.Contains(name);
+
+        private Engine.PromptTemplate ParseTemplate()
+        {
+            if (PromptTemplate == null) return null;
+            try { return Engine.PromptTemplate.Parse(PromptTemplate); }
+            catch (ArgumentException ex) { Terminate(ErrorIds.InvalidPrompt, ex.Message, PromptTemplate, cause: ex); return null; }
+        }
 
         private void OpenJournal()
         {

@@ -11,13 +11,15 @@ namespace CalStudio.Commands
         private readonly string _keyProperty;
         private readonly string _defaultApp;
         private readonly bool _promptOnCommandLine;
+        private readonly PromptTemplate _template;
         private long _index;
 
-        public RowBinder(string keyProperty, string defaultApp, bool promptOnCommandLine)
+        public RowBinder(string keyProperty, string defaultApp, bool promptOnCommandLine, PromptTemplate template)
         {
             _keyProperty = keyProperty;
             _defaultApp = defaultApp;
             _promptOnCommandLine = promptOnCommandLine;
+            _template = template;
         }
 
         /// <summary>Null, with <paramref name="fatal"/> set, when the first row shows that -KeyProperty names no column.</summary>
@@ -29,7 +31,14 @@ namespace CalStudio.Commands
             // A piped string is the prompt itself, unless -Prompt was given on the command line.
             if (!_promptOnCommandLine && input?.BaseObject is string text) prompt = text;
             ApiOutcome bindingError = null;
-            if (PromptArgumentAttribute.IsNotText(prompt, out string typeName))
+            if (_template != null)
+            {
+                // The fingerprint, and so the journal, sees the rendered prompt: a changed column is a changed request.
+                var rendered = _template.Render(input);
+                prompt = rendered.Prompt;
+                if (!rendered.Succeeded) bindingError = RowInput.Invalid(ErrorIds.InvalidPrompt, rendered.Error);
+            }
+            else if (PromptArgumentAttribute.IsNotText(prompt, out string typeName))
             {
                 bindingError = RowInput.Invalid(ErrorIds.InvalidPrompt, "The prompt is a " + typeName + ", not text; select the column that holds the text.");
                 prompt = null;
