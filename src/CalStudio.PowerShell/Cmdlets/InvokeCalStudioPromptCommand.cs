@@ -83,7 +83,7 @@ namespace CalStudio.Commands
             var retry = _session.Retry.With(
                 bound.ContainsKey(nameof(MaxRetries)) ? MaxRetries : (int?)null,
                 bound.ContainsKey(nameof(TimeoutSec)) ? TimeoutSec : (int?)null);
-            int throttle = bound.ContainsKey(nameof(ThrottleLimit)) ? ThrottleLimit : _session.ThrottleLimit;
+            int? throttle = bound.ContainsKey(nameof(ThrottleLimit)) ? ThrottleLimit : _session.ThrottleLimit;
 
             if (JournalPath != null)
             {

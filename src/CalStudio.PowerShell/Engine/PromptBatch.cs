@@ -31,12 +31,16 @@ namespace CalStudio.Engine
         public TimeSpan Elapsed => _clock.Elapsed;
         public long Done => Succeeded + Failed;
 
+        /// <summary>The in-flight level and why, for the summary.</summary>
+        public Func<string> InFlightReason;
+
         public double PerMinute => Elapsed.TotalSeconds < 0.5 ? 0 : (Done - FromJournal) / Elapsed.TotalMinutes;
 
         public string Summary() =>
             string.Format(System.Globalization.CultureInfo.InvariantCulture,
-                "CalStudio batch: {0} succeeded ({1} from the journal), {2} failed, {3} retries, {4} not sent; {5:0.0} s elapsed, {6:0} prompts/min.",
-                Succeeded, FromJournal, Failed, Retries, NotSent, Elapsed.TotalSeconds, PerMinute);
+                "CalStudio batch: {0} succeeded ({1} from the journal), {2} failed, {3} retries, {4} not sent; {5:0.0} s elapsed, {6:0} prompts/min{7}.",
+                Succeeded, FromJournal, Failed, Retries, NotSent, Elapsed.TotalSeconds, PerMinute,
+                InFlightReason == null ? "" : "; " + InFlightReason());
     }
 
     /// <summary>The batch stopped as a whole: a rejected key, or the daily quota spent.</summary>
@@ -67,17 +71,20 @@ namespace CalStudio.Engine
         // Set by the first attempt that meets a rejected key or a spent quota: queued rows are not spent on certain refusals.
         private volatile ApiOutcome _stopSending;
 
-        public PromptBatch(CalStudioSession session, RetrySettings retry, int throttleLimit, JournalFile journal, IBatchHost host)
+        /// <param name="throttleLimit">-ThrottleLimit, the ceiling of requests in flight; null: adaptive up to the default ceiling.</param>
+        public PromptBatch(CalStudioSession session, RetrySettings retry, int? throttleLimit, JournalFile journal, IBatchHost host)
         {
             _session = session;
             _journal = journal;
             _host = host;
-            _throttleLimit = throttleLimit;
-            _inFlight = new FixedInFlightGate(throttleLimit);
+            _throttleLimit = throttleLimit ?? AdaptiveInFlightGate.UnknownRateLevel;
+            var inFlight = AdaptiveInFlightGate.ForBatch(throttleLimit, () => session.Pacer.AllowedPerSecond);
+            _inFlight = session.LastInFlight = inFlight;
+            Counters.InFlightReason = () => inFlight.Reason;
             _sender = new RetryingSender(session.Client, session.Key, retry, session.Pacer, _inFlight, () => _stopSending, StopSendingAfter);
             // Read-ahead: a row at the head waiting out timeouts and backoffs (seconds) must not idle the other slots,
             // so the window holds about a minute of fast rows; a finished row costs ~1 KB, so memory stays flat and small.
-            _window = new OrderedWindow<RowOutcome>(Math.Min(16384, Math.Max(1024, throttleLimit * 64)), TimeSpan.FromMilliseconds(200));
+            _window = new OrderedWindow<RowOutcome>(Math.Min(16384, Math.Max(1024, _throttleLimit * 64)), TimeSpan.FromMilliseconds(200));
         }
 
         public BatchCounters Counters { get; } = new BatchCounters();

@@ -83,6 +83,7 @@ namespace CalStudio.Engine
                     outcome = _refuseNewAttempts() ?? await _pacer.WaitTurnAsync(cancel).ConfigureAwait(false) ?? _refuseNewAttempts();
                     if (outcome != null)
                         return new SendResult { Outcome = outcome, Attempts = attempt - 1, Duration = clock.Elapsed };
+                    sentAt.Restart(); // the app's latency, not the pacer's wait: the in-flight gate sizes itself by it
                     outcome = await _client.SendAsync(request, _key, _settings.Timeout, cancel).ConfigureAwait(false);
                     _attemptEnded(outcome);
                 }
