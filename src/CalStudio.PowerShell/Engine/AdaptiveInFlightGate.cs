@@ -64,7 +64,7 @@ namespace CalStudio.Engine
         private int _level;
         private Limiter _limiter;
         private double? _rate;
-        private TimeSpan _rateReadAt = TimeSpan.MinValue;
+        private TimeSpan? _rateReadAt;
         private TimeSpan? _recentLatency;
         private TimeSpan? _baselineLatency;
         private TimeSpan _busySince;
@@ -193,9 +193,11 @@ namespace CalStudio.Engine
             var baseline = _baselineLatency.Value;
             if (recent.Ticks > SharpSlowdownFactor * baseline.Ticks + SharpSlowdownMargin.Ticks)
             {
-                // The new latency becomes the baseline: one cut per step, and the target follows the new latency.
+                // Cut from what the app handled before it slowed (the target has been rising with the slow answers).
+                // The new latency becomes the baseline: one cut per step, and the level grows back towards the new target.
                 _baselineLatency = recent;
-                Cut(SlowdownShrink, Limiter.Slowdown, inFlightAtAnswer, now, "answers slowed from " + Seconds(baseline) + " to " + Seconds(recent));
+                int handled = _rate.HasValue ? Math.Min(inFlightAtAnswer, Needed(_rate.Value, baseline)) : inFlightAtAnswer;
+                Cut(SlowdownShrink, Limiter.Slowdown, handled, now, "answers slowed from " + Seconds(baseline) + " to " + Seconds(recent));
                 return;
             }
             // Grow a cap only while it is what limits the level, so it stays meaningful.
@@ -206,10 +208,10 @@ namespace CalStudio.Engine
             }
         }
 
-        private void Cut(double shrink, Limiter why, int inFlightAtAnswer, TimeSpan now, string cause)
+        private void Cut(double shrink, Limiter why, int inFlight, TimeSpan now, string cause)
         {
             if (now < _noCutUntil) return;
-            double basis = Math.Min(inFlightAtAnswer, Math.Min(_cap, _level));
+            double basis = Math.Min(inFlight, Math.Min(_cap, _level));
             _cap = Math.Max(1, Math.Floor(basis * shrink));
             _capCause = cause;
             _capLimiter = why;
@@ -222,7 +224,7 @@ namespace CalStudio.Engine
 
         private void Recompute(TimeSpan now)
         {
-            if (now - _rateReadAt >= RateRereadEvery || _rateReadAt == TimeSpan.MinValue)
+            if (_rateReadAt == null || now - _rateReadAt.Value >= RateRereadEvery)
             {
                 double? rate = _allowedPerSecond();
                 _rate = rate > 0 && !double.IsInfinity(rate.Value) ? rate : null;
@@ -253,18 +255,15 @@ namespace CalStudio.Engine
         }
 
         /// <summary>
-        /// The recent latency, raised to the age every request in flight has at least reached: before the first answer
-        /// (or when answers stop coming) that age is the only evidence, and it grows as the requests wait.
+        /// The recent latency; before the first answer, the age every request in flight has at least reached, which grows
+        /// as they wait (so a 10 s app is not held at a few requests for its first 10 s). Once answers come, a silence
+        /// does not raise the level: a sharp slowdown is met with a cut when its answers arrive, not with more requests.
         /// </summary>
         private TimeSpan LatencyEstimate(TimeSpan now)
         {
-            var estimate = _recentLatency ?? TimeSpan.Zero;
-            if (_inFlight > 0)
-            {
-                var oldestAtLeast = now - (_lastExit > _busySince ? _lastExit : _busySince);
-                if (oldestAtLeast > estimate) estimate = oldestAtLeast;
-            }
-            return estimate;
+            if (_recentLatency.HasValue) return _recentLatency.Value;
+            if (_inFlight == 0) return TimeSpan.Zero;
+            return now - (_lastExit > _busySince ? _lastExit : _busySince);
         }
 
         private static int Needed(double perSecond, TimeSpan latency) =>
