@@ -384,23 +384,23 @@ function Invoke-SoakBenchmark {
 
 <#
 Default settings (no -ThrottleLimit) against the allowed rate: apps of 0.2, 2 and 10 s at a Free-like 1/s and a
-ProPlus-like 10/s. Windows are scaled (10 s windows of 10 or 100 requests) so each case runs in under a minute; the
+ProPlus-like 10/s. Windows are scaled (20 s windows of 20 or 200 requests: two windows a run) so each case runs in under a minute; the
 module is told the plan's rate with -RequestsPerMinute. Fraction of the rate = sending rate ((n - 1) / (wall - latency))
 over the allowed rate. Then an app whose proxy answers 503 past 8 in flight, where rate x latency would ask for ~26.
 #>
 function Invoke-InFlightBenchmark {
     $name = 'inflight'
     $cases = @(
-        @{ Plan = 'Free-like'; Rpm = 60; PerWindow = 10; LatencyMs = 200; Count = 30 }
-        @{ Plan = 'Free-like'; Rpm = 60; PerWindow = 10; LatencyMs = 2000; Count = 30 }
-        @{ Plan = 'Free-like'; Rpm = 60; PerWindow = 10; LatencyMs = 10000; Count = 30 }
-        @{ Plan = 'ProPlus-like'; Rpm = 600; PerWindow = 100; LatencyMs = 200; Count = 300 }
-        @{ Plan = 'ProPlus-like'; Rpm = 600; PerWindow = 100; LatencyMs = 2000; Count = 300 }
-        @{ Plan = 'ProPlus-like'; Rpm = 600; PerWindow = 100; LatencyMs = 10000; Count = 300 }
+        @{ Plan = 'Free-like'; Rpm = 60; PerWindow = 20; LatencyMs = 200; Count = 40 }
+        @{ Plan = 'Free-like'; Rpm = 60; PerWindow = 20; LatencyMs = 2000; Count = 40 }
+        @{ Plan = 'Free-like'; Rpm = 60; PerWindow = 20; LatencyMs = 10000; Count = 40 }
+        @{ Plan = 'ProPlus-like'; Rpm = 600; PerWindow = 200; LatencyMs = 200; Count = 400 }
+        @{ Plan = 'ProPlus-like'; Rpm = 600; PerWindow = 200; LatencyMs = 2000; Count = 400 }
+        @{ Plan = 'ProPlus-like'; Rpm = 600; PerWindow = 200; LatencyMs = 10000; Count = 400 }
     )
     foreach ($case in $cases) {
         $key = 'cs_bench_' + [guid]::NewGuid().ToString('n')
-        $emu = Start-BenchEmulator '--rpm', "$($case.PerWindow)", '--window-ms', '10000', '--latency-ms', "$($case.LatencyMs)" -Key $key
+        $emu = Start-BenchEmulator '--rpm', "$($case.PerWindow)", '--window-ms', '20000', '--latency-ms', "$($case.LatencyMs)" -Key $key
         try {
             $rate = $case.Rpm / 60.0; $latency = $case.LatencyMs / 1000.0
             $ideal = ($case.Count - 1) / $rate + $latency
