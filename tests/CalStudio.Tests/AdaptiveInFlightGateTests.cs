@@ -36,6 +36,9 @@ namespace CalStudio.Tests
             public AdaptiveInFlightGate Gate { get; }
             public TimeSpan Latency { get; set; } = TimeSpan.FromSeconds(1);
             public int? OverloadPast { get; set; }
+            /// <summary>Every n-th request gets a 500 at once, whatever the load: a stray fault, not an overload.</summary>
+            public int FaultEvery { get; set; }
+            private int _sent;
             public int ServerInFlight { get; private set; }
             public int Answered { get; private set; }
             public int Overloaded { get; private set; }
@@ -80,6 +83,11 @@ namespace CalStudio.Tests
 
             private void Send()
             {
+                if (FaultEvery > 0 && ++_sent % FaultEvery == 0)
+                {
+                    _answers.Add((Now, 500, TimeSpan.FromMilliseconds(2)));
+                    return;
+                }
                 if (OverloadPast.HasValue && ServerInFlight >= OverloadPast.Value)
                 {
                     Overloaded++;
@@ -202,6 +210,17 @@ namespace CalStudio.Tests
             Assert.True(overloads * 5 <= answers, overloads + " overload answers for " + answers + " answers");
             Assert.True(answers >= 0.6 * 120 * 8 / 2.0, "answers while settled: " + answers);
             Assert.Contains("the app answered HTTP 503", sim.Gate.Reason);
+        }
+
+        [Fact]
+        public void Stray_500s_among_good_answers_trim_the_level_without_wearing_it_down()
+        {
+            var sim = new Simulation(perSecond: 10) { Latency = TimeSpan.FromSeconds(2), FaultEvery = 25 };
+            sim.Run(20);
+            var levels = sim.Run(60);
+            Assert.True(levels.Min() < Needed(10, 2), "the 500s were never felt"); // the test can fail both ways
+            Assert.True(levels.Average() >= 0.75 * Needed(10, 2), "average level: " + levels.Average());
+            Assert.InRange(sim.Throughput(30), 9.0, 10.05);
         }
 
         [Fact]

@@ -35,7 +35,10 @@ namespace CalStudio.Engine
         private const double BaselineWeight = 0.02;
         private const double SharpSlowdownFactor = 2.0;
         private static readonly TimeSpan SharpSlowdownMargin = TimeSpan.FromMilliseconds(250);
-        private const double OverloadShrink = 0.7;
+        // An overload cut keeps (1 - share of overload answers since the last cut) of the level, within these bounds:
+        // a burst of 503s halves it, a stray 500 among many good answers trims it (so random faults do not wear it down).
+        private const double DeepestOverloadShrink = 0.5;
+        private const double LightestOverloadShrink = 0.85;
         private const double SlowdownShrink = 0.5;
         // Each good answer adds this to a binding cap: about +20% per round trip of the requests in flight.
         private const double GrowthPerAnswer = 0.2;
@@ -70,6 +73,8 @@ namespace CalStudio.Engine
         private TimeSpan _busySince;
         private TimeSpan _lastExit;
         private double _cap = double.PositiveInfinity;
+        private int _answersSinceCut;
+        private int _overloadsSinceCut;
         private TimeSpan _noCutUntil = TimeSpan.MinValue;
         private TimeSpan _heldUntil = TimeSpan.MinValue;
         private string _capCause;
@@ -178,9 +183,13 @@ namespace CalStudio.Engine
                 _heldUntil = now + Cooldown();
                 return;
             }
+            _answersSinceCut++;
             if (outcome.StatusCode >= 500)
             {
-                Cut(OverloadShrink, Limiter.Overload, inFlightAtAnswer, now, "the app answered HTTP " + outcome.StatusCode.ToString(CultureInfo.InvariantCulture) +
+                _overloadsSinceCut++;
+                double share = (double)_overloadsSinceCut / _answersSinceCut;
+                double shrink = Math.Max(DeepestOverloadShrink, Math.Min(LightestOverloadShrink, 1 - share));
+                Cut(shrink, Limiter.Overload, inFlightAtAnswer, now, "the app answered HTTP " + outcome.StatusCode.ToString(CultureInfo.InvariantCulture) +
                     " at " + inFlightAtAnswer.ToString(CultureInfo.InvariantCulture) + " in flight");
                 return;
             }
@@ -215,6 +224,7 @@ namespace CalStudio.Engine
             _cap = Math.Max(1, Math.Floor(basis * shrink));
             _capCause = cause;
             _capLimiter = why;
+            _answersSinceCut = _overloadsSinceCut = 0;
             _noCutUntil = now + Cooldown();
             _heldUntil = TimeSpan.MinValue; // a hold must not keep the level above the cut
         }
