@@ -8,7 +8,11 @@ param(
     [Parameter(Mandatory)][uri] $Uri,
     [Parameter(Mandatory)][string] $Key,
     [int] $Count = 400,
+    # 0: not given, so requests in flight follow the module's default (rate x latency when the rate is known).
     [int] $ThrottleLimit = 16,
+    # Given to Connect-CalStudio when above 0 (the allowed rate the module may use).
+    [int] $RequestsPerMinute = 0,
+    [double] $RetryDelaySec = -1,
     [string] $Prefix = 'mod-',
     [int] $WarmUp = 0,
     # Where the warm-up prompts go (e.g. a zero-latency emulator, so tiering settles in seconds); default: -Uri.
@@ -23,6 +27,9 @@ $ErrorActionPreference = 'Stop'
 Import-Module $ModulePath
 $connect = @{ ApiKey = (ConvertTo-SecureString $Key -AsPlainText -Force); BaseUri = $Uri; AppName = 'bench' }
 if ($TimeoutSec -gt 0) { $connect.TimeoutSec = $TimeoutSec }
+if ($RequestsPerMinute -gt 0) { $connect.RequestsPerMinute = $RequestsPerMinute }
+if ($RetryDelaySec -ge 0) { $connect.RetryDelaySec = $RetryDelaySec }
+$throttle = if ($ThrottleLimit -gt 0) { @{ ThrottleLimit = $ThrottleLimit } } else { @{} }
 
 function Get-Cpu { (Get-Process -Id $PID).TotalProcessorTime }
 
@@ -33,7 +40,7 @@ if ($WarmUp -gt 0) {
     Connect-CalStudio @connect -BaseUri $(if ($WarmUpUri) { $WarmUpUri } else { $Uri })
     $c0 = Get-Cpu
     $warmClock = [System.Diagnostics.Stopwatch]::StartNew()
-    $null = 1..$WarmUp | ForEach-Object { "warm-$_" } | Invoke-CalStudioPrompt -ThrottleLimit $ThrottleLimit -ErrorAction SilentlyContinue
+    $null = 1..$WarmUp | ForEach-Object { "warm-$_" } | Invoke-CalStudioPrompt @throttle -ErrorAction SilentlyContinue
     $warmSeconds = $warmClock.Elapsed.TotalSeconds
     $warmCpuMs = ((Get-Cpu) - $c0).TotalMilliseconds
 }
@@ -47,10 +54,10 @@ foreach ($rep in 1..$Repeat) {
     $cpu0 = Get-Cpu
     $clock = [System.Diagnostics.Stopwatch]::StartNew()
     if ($CheckRows) {
-        $answers = @($prompts | Invoke-CalStudioPrompt -ThrottleLimit $ThrottleLimit -ErrorAction SilentlyContinue -ErrorVariable errs)
+        $answers = @($prompts | Invoke-CalStudioPrompt @throttle -ErrorAction SilentlyContinue -ErrorVariable errs)
     } else {
         $answers = $null
-        $answered = ($prompts | Invoke-CalStudioPrompt -ThrottleLimit $ThrottleLimit -ErrorAction SilentlyContinue -ErrorVariable errs | Measure-Object).Count
+        $answered = ($prompts | Invoke-CalStudioPrompt @throttle -ErrorAction SilentlyContinue -ErrorVariable errs | Measure-Object).Count
     }
     $clock.Stop()
     $cpu1 = Get-Cpu
@@ -72,6 +79,7 @@ foreach ($rep in 1..$Repeat) {
         WarmCpuMs = $warmCpuMs
         WarmSeconds = $warmSeconds
         Errors    = @($errs).Count
+        InFlight  = (Get-CalStudioConnection).InFlightReason
         ErrorIds  = @($errs | Group-Object { $_.FullyQualifiedErrorId -replace ',.*$', '' } | ForEach-Object { "$($_.Name)=$($_.Count)" })
     }
     if ($CheckRows) {

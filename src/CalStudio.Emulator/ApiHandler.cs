@@ -16,6 +16,8 @@ public sealed class ApiHandler
     private const string JsonType = "application/json; charset=utf-8";
     private const string Html502Body =
         "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>";
+    private const string Html503Body =
+        "<html><head><title>503 Service Temporarily Unavailable</title></head><body><h1>503 Service Temporarily Unavailable</h1></body></html>";
     private const string UnsuccessfulMessage = "The app could not process this prompt.";
 
     private readonly HashSet<string> _keys;
@@ -24,6 +26,8 @@ public sealed class ApiHandler
     private readonly RateLimits _limits;
     private readonly Stats _stats;
     private readonly CancellationToken _stopping;
+    private readonly int? _overload;
+    private int _appInFlight; // requests the app is serving, for --overload
     private long _lastRequestId;
 
     /// <summary>State of one request, so the outcome is recorded exactly once whatever path it took.</summary>
@@ -46,6 +50,7 @@ public sealed class ApiHandler
         _limits = limits;
         _stats = stats;
         _stopping = stopping;
+        _overload = o.Overload;
     }
 
     private string NextRequestId() =>
@@ -57,8 +62,16 @@ public sealed class ApiHandler
         ctx.Response.Headers["X-Request-Id"] = x.Id;
         _stats.CountRequest();
         _stats.Enter(); // in flight from entry to exit, including latency and hang time
+        bool serving = false;
         try
         {
+            if (_overload is int most && !(serving = Interlocked.Increment(ref _appInFlight) <= most))
+            {
+                // --overload: past N in flight the proxy answers at once, before the app (or its rate limits) sees it.
+                Interlocked.Decrement(ref _appInFlight);
+                await WriteTextAsync(x, 503, "text/html; charset=utf-8", Html503Body);
+                return;
+            }
             await ProcessAsync(x);
         }
         catch (Exception e) when (e is OperationCanceledException or IOException)
@@ -81,6 +94,7 @@ public sealed class ApiHandler
         }
         finally
         {
+            if (serving) Interlocked.Decrement(ref _appInFlight);
             Record(x);
             _stats.Exit();
         }

@@ -34,6 +34,9 @@ public sealed class EmulatorOptions
     /// <summary>Null: the day ends at the next UTC midnight. Otherwise fixed days of this length from start.</summary>
     public long? DayMs { get; private set; }
 
+    /// <summary>--overload N: the app takes N requests at a time; the rest get a 503 at once, as from a proxy in front.</summary>
+    public int? Overload { get; private set; }
+
     public bool Https { get; private set; }
     public string? CertPath { get; private set; }
     public string? CertPassword { get; private set; }
@@ -58,6 +61,7 @@ public sealed class EmulatorOptions
           --window-ms W            rate window length (default 60000)
           --daily N                per-key requests per day
           --day-ms D               day length in ms from start (default: until next UTC midnight)
+          --overload N             requests past N in flight get an HTML 503 at once
           --https --cert F.pfx [--cert-password P]   serve HTTPS
           --exit-on-stdin-eof      exit when stdin closes (parent died)
         """;
@@ -130,6 +134,7 @@ public sealed class EmulatorOptions
                 case "--window-ms": o.WindowMs = ParseInt(arg, Value(), 1, int.MaxValue); break;
                 case "--daily": o.Daily = ParseInt(arg, Value(), 1, int.MaxValue); break;
                 case "--day-ms": o.DayMs = ParseInt(arg, Value(), 1, int.MaxValue); break;
+                case "--overload": o.Overload = ParseInt(arg, Value(), 0, int.MaxValue); break;
                 case "--https": NoValue(); o.Https = true; break;
                 case "--cert": o.CertPath = Value(); break;
                 case "--cert-password": o.CertPassword = Value(); break;

@@ -36,10 +36,10 @@ namespace CalStudio.Commands
         [ValidateRange(0, 20)]
         public int MaxRetries { get; set; } = 4;
 
-        /// <summary>4 keeps a Free plan's 60 requests/minute busy when answers take a few seconds, without bursting.</summary>
+        /// <summary>The ceiling of requests in flight. Not given: they follow rate × latency up to 256 (4 while the rate is unknown).</summary>
         [Parameter]
         [ValidateRange(1, 256)]
-        public int ThrottleLimit { get; set; } = 4;
+        public int ThrottleLimit { get; set; }
 
         [Parameter]
         [ValidateRange(0.0, 600.0)]
@@ -99,8 +99,8 @@ namespace CalStudio.Commands
                 MaxRetryWait = TimeSpan.FromSeconds(MaxRetryWaitSec),
             };
             var pacer = RequestPacer.Create(key, BaseUri, perMinute, perDay);
-            pacer.CheckStateFile();
-            var session = new CalStudioSession(key, clientOptions, AppName, retry, ThrottleLimit, pacer, HistorySize);
+            int? throttle = MyInvocation.BoundParameters.ContainsKey(nameof(ThrottleLimit)) ? ThrottleLimit : (int?)null;
+            var session = new CalStudioSession(key, clientOptions, AppName, retry, throttle, pacer, HistorySize);
             SessionStore.Set(session);
             WriteBudgetWarning(session);
             WriteVerbose("Connected to " + BaseUri + " with key " + key.Hint + (AppName != null ? ", app '" + AppName + "'" : "") + ".");

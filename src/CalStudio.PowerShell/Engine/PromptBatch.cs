@@ -59,20 +59,23 @@ namespace CalStudio.Engine
         private ApiOutcome _quotaCause;
         private RowInput _quotaRow;
 
-        public PromptBatch(CalStudioSession session, RetrySettings retry, int throttleLimit, JournalFile journal, bool keyed, IBatchHost host)
+        /// <param name="throttleLimit">-ThrottleLimit, the ceiling of requests in flight; null: adaptive up to the default ceiling.</param>
+        public PromptBatch(CalStudioSession session, RetrySettings retry, int? throttleLimit, JournalFile journal, bool keyed, IBatchHost host)
         {
             _session = session;
             _journal = journal;
             _host = host;
             _keys = new RowKeys(keyed, hashWhenUnkeyed: journal != null);
-            _inFlight = new FixedInFlightGate(throttleLimit);
+            var inFlight = AdaptiveInFlightGate.ForBatch(throttleLimit, () => session.Pacer.AllowedPerSecond);
+            _inFlight = session.LastInFlight = inFlight;
+            Counters.InFlightReason = () => inFlight.Reason;
             _stop = new BatchStop(_inFlight, StopGrace);
             var client = session.Client;
             var key = session.Key;
             _sender = new RetryingSender((request, cancel) => client.SendAsync(request, key, retry.Timeout, cancel), retry, session.Pacer, _inFlight, this);
             // Read-ahead: a row at the head waiting out timeouts and backoffs (seconds) must not idle the other slots,
             // so the window holds about a minute of fast rows; a finished row costs ~1 KB, so memory stays flat and small.
-            _window = new OrderedWindow<RowOutcome>(Math.Min(16384, Math.Max(1024, throttleLimit * 64)), TimeSpan.FromMilliseconds(200));
+            _window = new OrderedWindow<RowOutcome>(Math.Min(16384, Math.Max(1024, (throttleLimit ?? AdaptiveInFlightGate.UnknownRateLevel) * 64)), TimeSpan.FromMilliseconds(200));
         }
 
         public BatchCounters Counters { get; } = new BatchCounters();

@@ -49,7 +49,8 @@ namespace CalStudio
         public string KeyHint { get; set; }
         public int TimeoutSec { get; set; }
         public int MaxRetries { get; set; }
-        public int ThrottleLimit { get; set; }
+        /// <summary>The ceiling of requests in flight; null: the default ceiling, requests in flight following the latency.</summary>
+        public int? ThrottleLimit { get; set; }
         public DateTimeOffset ConnectedAt { get; set; }
         public Uri Proxy { get; set; }
 
@@ -60,6 +61,10 @@ namespace CalStudio
         public int? RateLimitRemaining { get; set; }
         public DateTimeOffset? RateLimitReset { get; set; }
         public int RequestsToday { get; set; }
+
+        // Requests in flight the last batch settled on, and why ("12 in flight: 2.0/s × 5.1 s latency"); null before a batch.
+        public int? InFlightLevel { get; set; }
+        public string InFlightReason { get; set; }
 
         public override string ToString() => BaseUri + " app '" + AppName + "' key " + KeyHint;
     }

@@ -48,6 +48,9 @@ namespace CalStudio.Quota
             return new RequestPacer(new SharedBudget(Path.Combine(SharedBudget.DefaultFolder(), name + ".budget")), perMinute, perDay);
         }
 
+        /// <summary>The rate this pacer may use, for the in-flight gate; null when unknown. (Minimal: the configured per-minute rate.)</summary>
+        public double? AllowedPerSecond => _perMinute / 60.0;
+
         private bool Active => _perMinute.HasValue || _perDay.HasValue || _limitsSeen;
 
         /// <summary>Waits for this request's turn; returns a QuotaExhausted outcome instead when today's local count is spent.</summary>

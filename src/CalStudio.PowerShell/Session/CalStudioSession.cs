@@ -8,7 +8,7 @@ namespace CalStudio.Session
     /// <summary>Everything Connect-CalStudio sets up: key, transport, defaults, pacing and history.</summary>
     internal sealed class CalStudioSession : IDisposable
     {
-        public CalStudioSession(ApiKey key, ClientOptions clientOptions, string appName, RetrySettings retry, int throttleLimit,
+        public CalStudioSession(ApiKey key, ClientOptions clientOptions, string appName, RetrySettings retry, int? throttleLimit,
                                 RequestPacer pacer, int historySize)
         {
             Key = key;
@@ -29,7 +29,10 @@ namespace CalStudio.Session
         public CalStudioClient Client { get; }
         public string AppName { get; }
         public RetrySettings Retry { get; }
-        public int ThrottleLimit { get; }
+        /// <summary>-ThrottleLimit of Connect-CalStudio; null: requests in flight follow the latency up to the default ceiling.</summary>
+        public int? ThrottleLimit { get; }
+        /// <summary>The in-flight gate of the last batch, for Get-CalStudioConnection.</summary>
+        public AdaptiveInFlightGate LastInFlight { get; set; }
         public RequestPacer Pacer { get; }
         public ResponseHistory History { get; }
         public DateTimeOffset ConnectedAt { get; }
@@ -53,6 +56,8 @@ namespace CalStudio.Session
                 RateLimitRemaining = quota.Remaining,
                 RateLimitReset = quota.Reset,
                 RequestsToday = quota.RequestsToday,
+                InFlightLevel = LastInFlight?.Level,
+                InFlightReason = LastInFlight?.Reason,
             };
         }
 
