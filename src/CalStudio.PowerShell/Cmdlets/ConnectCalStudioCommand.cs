@@ -99,6 +99,7 @@ namespace CalStudio.Commands
                 MaxRetryWait = TimeSpan.FromSeconds(MaxRetryWaitSec),
             };
             var pacer = RequestPacer.Create(key, BaseUri, perMinute, perDay);
+            pacer.CheckStateFile();
             int? throttle = MyInvocation.BoundParameters.ContainsKey(nameof(ThrottleLimit)) ? ThrottleLimit : (int?)null;
             var session = new CalStudioSession(key, clientOptions, AppName, retry, throttle, pacer, HistorySize);
             SessionStore.Set(session);
