@@ -98,7 +98,7 @@ namespace CalStudio.Commands
                 BaseDelay = TimeSpan.FromSeconds(RetryDelaySec),
                 MaxRetryWait = TimeSpan.FromSeconds(MaxRetryWaitSec),
             };
-            var pacer = RequestPacer.Create(key, BaseUri, perMinute, perDay);
+            var pacer = RequestPacer.Create(key, BaseUri, perMinute, perDay, retry.MaxRetryWait);
             var session = new CalStudioSession(key, clientOptions, AppName, retry, ThrottleLimit, pacer, HistorySize);
             SessionStore.Set(session);
             WriteVerbose("Connected to " + BaseUri + " with key " + key.Hint + (AppName != null ? ", app '" + AppName + "'" : "") + ".");

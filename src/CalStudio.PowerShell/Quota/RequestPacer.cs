@@ -18,62 +18,87 @@ namespace CalStudio.Quota
     }
 
     /// <summary>
-    /// Decides when the next request may start so a batch stays under the plan before the API refuses it:
-    /// the configured requests per minute (evenly spaced), the configured requests per day, the X-RateLimit-*
-    /// headers of the last answers (the window's remaining requests spread over the time to its reset), and
-    /// any 429's Retry-After, which pauses every request on the key. State lives in a <see cref="SharedBudget"/>
-    /// file so every runspace and process using the key shares it. With no limit configured and no rate-limit
-    /// header ever seen, requests go straight through without touching the file.
+    /// Decides when the next request may start so a batch uses the whole quota without running into 429s, whatever
+    /// kind of window the API keeps (fixed, sliding, token bucket; Reset as epoch, delta or absent):
+    /// - a configured requests per minute is spread evenly (1 % slower, so arrival jitter cannot put one request too
+    ///   many into a sliding window); the headers slow it only when they show a lower rate than the plan's;
+    /// - without one, the X-RateLimit-* headers are followed: start while the window shows requests left, and when it
+    ///   shows none wait for its Reset (or, without a Reset, probe one request at a time and learn from Retry-After).
+    ///   Spreading what is left over the time to Reset would slow down harmonically on a sliding window, whose Reset
+    ///   keeps moving a window ahead;
+    /// - a 429's Retry-After pauses every request on the key, unless it is longer than the longest pause (a spent daily
+    ///   quota is the sender's business, not a pause to share), and a stored pause beyond that limit is ignored.
+    /// State lives in a <see cref="SharedBudget"/> file so every runspace and process using the key shares it. With no
+    /// limit configured and nothing learned, requests go straight through (the in-flight limit bounds the burst).
     /// </summary>
     internal sealed class RequestPacer
     {
-        private static readonly TimeSpan WindowMargin = TimeSpan.FromMilliseconds(100);
+        private static readonly long WindowMargin = TimeSpan.FromMilliseconds(30).Ticks;
         // Headers whose reset is further away than this describe a daily quota, which stops a batch instead of pacing it.
         private static readonly TimeSpan LongestWindow = TimeSpan.FromMinutes(5);
+        private static readonly long ProbeTimeout = TimeSpan.FromSeconds(2).Ticks;
+        private static readonly long PollInterval = TimeSpan.FromMilliseconds(50).Ticks;
+        private const double PlanMargin = 1.01;
+        // The headers override a configured rate only when the rate they show is clearly lower.
+        private const double HeaderRateTolerance = 0.95;
+
         private readonly int? _perMinute;
         private readonly int? _perDay;
+        private readonly long _maxPause;
         private readonly SharedBudget _budget;
         private volatile bool _limitsSeen;
+        private int _fileChecked;
+        private int _inFlight; // requests this process started and has not yet observed
+        private double _learnedPerSecond; // written under the budget lock, read without
 
-        public RequestPacer(SharedBudget budget, int? perMinute, int? perDay)
+        /// <param name="maxPause">The longest Retry-After shared as a pause (-MaxRetryWaitSec); longer ones, stored or new, are ignored.</param>
+        public RequestPacer(SharedBudget budget, int? perMinute, int? perDay, TimeSpan? maxPause = null)
         {
             _budget = budget;
             _perMinute = perMinute;
             _perDay = perDay;
+            _maxPause = Math.Min((maxPause ?? LongestWindow).Ticks, LongestWindow.Ticks);
         }
 
-        public static RequestPacer Create(ApiKey key, Uri baseUri, int? perMinute, int? perDay)
+        public static RequestPacer Create(ApiKey key, Uri baseUri, int? perMinute, int? perDay, TimeSpan? maxPause = null)
         {
             string name = key.Fingerprint(baseUri.GetLeftPart(UriPartial.Authority));
-            return new RequestPacer(new SharedBudget(Path.Combine(SharedBudget.DefaultFolder(), name + ".budget")), perMinute, perDay);
+            return new RequestPacer(new SharedBudget(Path.Combine(SharedBudget.DefaultFolder(), name + ".budget")), perMinute, perDay, maxPause);
         }
+
+        /// <summary>The rate (requests per second) the pacer believes it may use: the configured one, else the one the headers showed; null when nothing is known.</summary>
+        public double? AllowedPerSecond =>
+            _perMinute.HasValue ? _perMinute.Value / 60.0 : _learnedPerSecond > 0 ? _learnedPerSecond : (double?)null;
 
         private bool Active => _perMinute.HasValue || _perDay.HasValue || _limitsSeen;
 
         /// <summary>Waits for this request's turn; returns a QuotaExhausted outcome instead when today's local count is spent.</summary>
         public async Task<ApiOutcome> WaitTurnAsync(CancellationToken cancel)
         {
+            if (Interlocked.Exchange(ref _fileChecked, 1) == 0 && !Active && File.Exists(_budget.Path))
+                _limitsSeen = _budget.Read().WindowLimit > 0; // learned by an earlier run: pace from the first request
             while (Active)
             {
-                var decision = await _budget.UpdateAsync(state => Decide(state, DateTimeOffset.UtcNow), cancel).ConfigureAwait(false);
+                var decision = await _budget.UpdateAsync(state => Decide(state, DateTimeOffset.UtcNow.UtcTicks), cancel).ConfigureAwait(false);
                 if (decision.Denied != null) return decision.Denied;
-                if (decision.Wait <= TimeSpan.Zero) return null;
-                await Task.Delay(decision.Wait, cancel).ConfigureAwait(false);
-                if (decision.Reserved) return null;
+                if (decision.Wait > 0) await Task.Delay(TimeSpan.FromTicks(decision.Wait), cancel).ConfigureAwait(false);
+                if (decision.Reserved) break;
             }
+            Interlocked.Increment(ref _inFlight);
             return null;
         }
 
-        private struct Decision
+        internal struct Decision
         {
-            public TimeSpan Wait;
+            /// <summary>Ticks to wait; then start when Reserved, else decide again.</summary>
+            public long Wait;
             public bool Reserved;
             public ApiOutcome Denied;
         }
 
-        private Decision Decide(BudgetState s, DateTimeOffset now)
+        internal Decision Decide(BudgetState s, long t)
         {
-            long t = now.UtcTicks;
+            var now = new DateTimeOffset(t, TimeSpan.Zero);
             int today = Today(now);
             if (s.Day != today) { s.Day = today; s.DayCount = 0; }
 
@@ -86,84 +111,113 @@ namespace CalStudio.Quota
                 return new Decision { Denied = denied };
             }
 
-            if (s.PauseUntil > t) return new Decision { Wait = TimeSpan.FromTicks(s.PauseUntil - t) };
+            if (s.PauseUntil - t > _maxPause) s.PauseUntil = 0; // stored by an older version or another setting: never sleep that long
+            if (s.PauseUntil > t) return new Decision { Wait = s.PauseUntil - t };
+            if (s.PauseUntil != 0)
+            {
+                // The pause is over: the Retry-After promised room for at least one request.
+                s.PauseUntil = 0;
+                if (s.WindowReset == 0) s.WindowLeft = Math.Max(s.WindowLeft, 1);
+            }
 
             if (s.WindowReset != 0 && s.WindowReset <= t)
             {
-                // The window has turned: assume it is full again until the next answer says otherwise.
+                // The window is entirely free again (its Reset, whatever the scheme): assume so until an answer says otherwise.
                 s.WindowLeft = s.WindowLimit;
                 s.WindowReset = 0;
             }
-            if (s.WindowReset > t && s.WindowLimit > 0)
-            {
-                if (s.WindowLeft <= 0) return new Decision { Wait = TimeSpan.FromTicks(s.WindowReset - t) + WindowMargin };
-                long spacing = (s.WindowReset - t) / (s.WindowLeft + 1);
-                if (s.LastStart + spacing > t) return new Decision { Wait = TimeSpan.FromTicks(s.LastStart + spacing - t) };
-            }
 
             long start = t;
+            if (HeadersApply(s) && s.WindowLeft <= 0)
+            {
+                if (s.WindowReset > t) return new Decision { Wait = s.WindowReset - t + WindowMargin };
+                // No Reset header: one probe at a time; its answer (or its 429's Retry-After) says when there is room.
+                if (s.ProbeUntil > t) return new Decision { Wait = Math.Min(s.ProbeUntil - t, PollInterval) };
+                s.ProbeUntil = t + ProbeTimeout;
+            }
             if (_perMinute.HasValue)
             {
                 start = Math.Max(t, s.NextSlot);
-                s.NextSlot = start + TimeSpan.FromMinutes(1).Ticks / _perMinute.Value;
+                s.NextSlot = start + (long)(TimeSpan.TicksPerMinute * PlanMargin / _perMinute.Value);
             }
             s.DayCount++;
             s.LastStart = start;
             if (s.WindowLimit > 0) s.WindowLeft--;
-            return new Decision { Wait = TimeSpan.FromTicks(start - t), Reserved = true };
+            return new Decision { Wait = start - t, Reserved = true };
+        }
+
+        /// <summary>Whether the window's headers limit starts: always without a configured rate, else only when they show a lower rate.</summary>
+        private bool HeadersApply(BudgetState s)
+        {
+            if (s.WindowLimit <= 0) return false;
+            if (!_perMinute.HasValue) return true;
+            if (s.WindowLength <= 0) return false; // no Reset to learn the window from: only 429s slow the plan
+            double headerPerMinute = s.WindowLimit * (double)TimeSpan.TicksPerMinute / s.WindowLength;
+            return headerPerMinute < _perMinute.Value * HeaderRateTolerance;
         }
 
         /// <summary>Learns from an answer: rate-limit headers, and a 429's Retry-After as a pause for every request.</summary>
         public void Observe(ApiOutcome outcome)
         {
             if (outcome == null) return;
-            var limits = outcome.RateLimit;
-            bool rateLimited = outcome.StatusCode == 429 && outcome.Kind == OutcomeKind.Transient;
-            if (outcome.Kind == OutcomeKind.QuotaExhausted) return;
-            if (limits?.Remaining == null && !rateLimited) return;
+            int othersInFlight = Math.Max(0, Interlocked.Decrement(ref _inFlight));
+            if (othersInFlight == 0) Interlocked.Exchange(ref _inFlight, 0); // never below zero after an unmatched observe
+            if (!Learns(outcome)) return;
             _limitsSeen = true;
-            _budget.Update(s =>
+            _budget.Update(s => Observe(s, outcome, DateTimeOffset.UtcNow.UtcTicks, othersInFlight));
+        }
+
+        private static bool Learns(ApiOutcome outcome) =>
+            outcome.Kind != OutcomeKind.QuotaExhausted && (outcome.RateLimit?.Remaining != null || IsRateLimited(outcome));
+
+        private static bool IsRateLimited(ApiOutcome outcome) => outcome.StatusCode == 429 && outcome.Kind == OutcomeKind.Transient;
+
+        /// <param name="othersInFlight">Requests this process started that the server may not have counted in this answer.</param>
+        internal bool Observe(BudgetState s, ApiOutcome outcome, long t, int othersInFlight)
+        {
+            if (!Learns(outcome)) return false;
+            var limits = outcome.RateLimit;
+            if (limits?.Remaining != null)
             {
-                long now = DateTimeOffset.UtcNow.UtcTicks;
-                if (limits?.Remaining != null && limits.Reset.HasValue)
+                long? reset = limits.Reset?.UtcTicks;
+                if (reset - t > LongestWindow.Ticks) return false; // a daily quota: the sender stops, pacing does not wait
+                bool firstOfWindow = s.WindowLimit <= 0 || s.WindowReset == 0;
+                int remaining = limits.Remaining.Value;
+                s.WindowLimit = limits.Limit ?? Math.Max(s.WindowLimit, remaining);
+                if (reset > t)
                 {
-                    long reset = limits.Reset.Value.UtcTicks;
-                    if (reset - now > LongestWindow.Ticks) return false;
-                    if (reset != s.WindowReset && reset > now)
-                    {
-                        s.WindowReset = reset;
-                        s.WindowLeft = limits.Remaining.Value;
-                    }
-                    else if (reset == s.WindowReset)
-                        s.WindowLeft = Math.Min(s.WindowLeft, limits.Remaining.Value);
-                    s.WindowLimit = limits.Limit ?? Math.Max(s.WindowLimit, limits.Remaining.Value);
+                    long observedAt = limits.ObservedAt == default(DateTimeOffset) ? t : Math.Min(t, limits.ObservedAt.UtcTicks);
+                    s.WindowLength = Math.Max(s.WindowLength, reset.Value - observedAt);
+                    s.WindowReset = Math.Max(s.WindowReset, reset.Value);
                 }
-                if (rateLimited)
-                {
-                    long pause = now + (outcome.RetryAfter ?? TimeSpan.FromSeconds(1)).Ticks;
-                    s.PauseUntil = Math.Max(s.PauseUntil, pause);
-                    s.WindowLeft = 0;
-                }
-                return true;
-            });
+                // The answer counts the requests that reached the server before it; those still on their way will count too.
+                s.WindowLeft = firstOfWindow ? remaining - othersInFlight : Math.Min(s.WindowLeft, remaining);
+                s.ProbeUntil = 0;
+                if (s.WindowLength > 0) _learnedPerSecond = s.WindowLimit * (double)TimeSpan.TicksPerSecond / s.WindowLength;
+            }
+            if (IsRateLimited(outcome))
+            {
+                long wait = (outcome.RetryAfter ?? TimeSpan.FromSeconds(1)).Ticks;
+                if (wait <= _maxPause) s.PauseUntil = Math.Max(s.PauseUntil, t + wait);
+                s.WindowLeft = 0;
+                s.ProbeUntil = 0;
+            }
+            return true;
         }
 
         public QuotaSnapshot Snapshot()
         {
             var snapshot = new QuotaSnapshot { RequestsPerMinute = _perMinute, RequestsPerDay = _perDay };
             if (!File.Exists(_budget.Path)) return snapshot;
-            _budget.Update(s =>
+            var s = _budget.Read();
+            var now = DateTimeOffset.UtcNow;
+            snapshot.RequestsToday = s.Day == Today(now) ? s.DayCount : 0;
+            if (s.WindowLimit > 0)
             {
-                var now = DateTimeOffset.UtcNow;
-                snapshot.RequestsToday = s.Day == Today(now) ? s.DayCount : 0;
-                if (s.WindowLimit > 0)
-                {
-                    snapshot.Limit = s.WindowLimit;
-                    snapshot.Remaining = s.WindowReset > now.UtcTicks ? Math.Max(0, s.WindowLeft) : s.WindowLimit;
-                    snapshot.Reset = s.WindowReset > 0 ? new DateTimeOffset(s.WindowReset, TimeSpan.Zero) : (DateTimeOffset?)null;
-                }
-                return true;
-            });
+                snapshot.Limit = s.WindowLimit;
+                snapshot.Remaining = s.WindowReset > now.UtcTicks ? Math.Max(0, s.WindowLeft) : s.WindowLimit;
+                snapshot.Reset = s.WindowReset > 0 ? new DateTimeOffset(s.WindowReset, TimeSpan.Zero) : (DateTimeOffset?)null;
+            }
             return snapshot;
         }
 
