@@ -24,9 +24,11 @@ namespace CalStudio.Quota
         public long WindowLength;
         /// <summary>Without a Reset header: one probe at a time until this (UTC ticks) while no room is known.</summary>
         public long ProbeUntil;
+        /// <summary>Without a Reset header: when the current window was found open (UTC ticks); it opens again a WindowLength later.</summary>
+        public long WindowOpened;
 
         public string Serialize() =>
-            string.Join(" ", new[] { NextSlot, Day, DayCount, WindowReset, WindowLimit, WindowLeft, PauseUntil, LastStart, WindowLength, ProbeUntil }
+            string.Join(" ", new[] { NextSlot, Day, DayCount, WindowReset, WindowLimit, WindowLeft, PauseUntil, LastStart, WindowLength, ProbeUntil, WindowOpened }
                 .Select(v => v.ToString(CultureInfo.InvariantCulture)));
 
         public static BudgetState Parse(string text)
@@ -44,6 +46,7 @@ namespace CalStudio.Quota
             state.LastStart = Part(7);
             state.WindowLength = Part(8); // files written before these fields existed read as "unknown"
             state.ProbeUntil = Part(9);
+            state.WindowOpened = Part(10);
             return state;
         }
     }

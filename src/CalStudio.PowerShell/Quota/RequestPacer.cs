@@ -70,7 +70,8 @@ namespace CalStudio.Quota
         public double? AllowedPerSecond =>
             _perMinute.HasValue ? _perMinute.Value / 60.0 : _learnedPerSecond > 0 ? _learnedPerSecond : (double?)null;
 
-        private bool Active => _perMinute.HasValue || _perDay.HasValue || _limitsSeen;
+        /// <summary>Whether starts go through <see cref="Decide"/>: a limit is configured or has been learned.</summary>
+        internal bool Active => _perMinute.HasValue || _perDay.HasValue || _limitsSeen;
 
         /// <summary>Waits for this request's turn; returns a QuotaExhausted outcome instead when today's local count is spent.</summary>
         public async Task<ApiOutcome> WaitTurnAsync(CancellationToken cancel)
@@ -113,12 +114,7 @@ namespace CalStudio.Quota
 
             if (s.PauseUntil - t > _maxPause) s.PauseUntil = 0; // stored by an older version or another setting: never sleep that long
             if (s.PauseUntil > t) return new Decision { Wait = s.PauseUntil - t };
-            if (s.PauseUntil != 0)
-            {
-                // The pause is over: the Retry-After promised room for at least one request.
-                s.PauseUntil = 0;
-                if (s.WindowReset == 0) s.WindowLeft = Math.Max(s.WindowLeft, 1);
-            }
+            s.PauseUntil = 0;
 
             if (s.WindowReset != 0 && s.WindowReset <= t)
             {
@@ -131,9 +127,13 @@ namespace CalStudio.Quota
             if (HeadersApply(s) && s.WindowLeft <= 0)
             {
                 if (s.WindowReset > t) return new Decision { Wait = s.WindowReset - t + WindowMargin };
-                // No Reset header: one probe at a time; its answer (or its 429's Retry-After) says when there is room.
+                // No Reset header: wait a learned window after it was last found open, then probe with one request;
+                // its answer says how many are left, or its 429's Retry-After how long the window really is.
                 if (s.ProbeUntil > t) return new Decision { Wait = Math.Min(s.ProbeUntil - t, PollInterval) };
+                long opensAt = s.WindowLength > 0 && s.WindowOpened > 0 ? s.WindowOpened + s.WindowLength : 0;
+                if (opensAt > t) return new Decision { Wait = opensAt - t + WindowMargin };
                 s.ProbeUntil = t + ProbeTimeout;
+                s.WindowOpened = t;
             }
             if (_perMinute.HasValue)
             {
@@ -163,7 +163,6 @@ namespace CalStudio.Quota
             int othersInFlight = Math.Max(0, Interlocked.Decrement(ref _inFlight));
             if (othersInFlight == 0) Interlocked.Exchange(ref _inFlight, 0); // never below zero after an unmatched observe
             if (!Learns(outcome)) return;
-            _limitsSeen = true;
             _budget.Update(s => Observe(s, outcome, DateTimeOffset.UtcNow.UtcTicks, othersInFlight));
         }
 
@@ -176,12 +175,16 @@ namespace CalStudio.Quota
         internal bool Observe(BudgetState s, ApiOutcome outcome, long t, int othersInFlight)
         {
             if (!Learns(outcome)) return false;
+            _limitsSeen = true;
             var limits = outcome.RateLimit;
             if (limits?.Remaining != null)
             {
                 long? reset = limits.Reset?.UtcTicks;
                 if (reset - t > LongestWindow.Ticks) return false; // a daily quota: the sender stops, pacing does not wait
-                bool firstOfWindow = s.WindowLimit <= 0 || s.WindowReset == 0;
+                // The first answer of a window (or a probe's) tells how many are left; later ones can only lower that,
+                // since answers may arrive out of order.
+                bool firstOfWindow = s.WindowLimit <= 0 || (reset.HasValue ? s.WindowReset == 0 : s.ProbeUntil != 0);
+                if (s.WindowLimit <= 0 && !reset.HasValue) s.WindowOpened = t;
                 int remaining = limits.Remaining.Value;
                 s.WindowLimit = limits.Limit ?? Math.Max(s.WindowLimit, remaining);
                 if (reset > t)
@@ -199,6 +202,9 @@ namespace CalStudio.Quota
             {
                 long wait = (outcome.RetryAfter ?? TimeSpan.FromSeconds(1)).Ticks;
                 if (wait <= _maxPause) s.PauseUntil = Math.Max(s.PauseUntil, t + wait);
+                // Without a Reset header, the Retry-After shows how long the window found open at WindowOpened lasts.
+                if (outcome.RateLimit?.Reset == null && s.WindowOpened > 0 && wait <= LongestWindow.Ticks)
+                    s.WindowLength = Math.Max(s.WindowLength, t + wait - s.WindowOpened);
                 s.WindowLeft = 0;
                 s.ProbeUntil = 0;
             }
