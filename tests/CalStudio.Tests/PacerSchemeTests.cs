@@ -92,8 +92,11 @@ namespace CalStudio.Tests
         {
             var sim = new PacingSimulator(new SimServer(SimWindow.Sliding, 4, Window), SimReset.Epoch, Latency);
             var state = new BudgetState();
+            var trace = new System.Text.StringBuilder();
+            sim.Trace = line => trace.Append(line).Append("; ");
             sim.AddProcess(PacingSimulator.NewPacer(null), state, 20, ThrottleLimit, PacingSimulator.Origin);
             sim.Run();
+            _out.WriteLine(trace.ToString());
             // With a limit of 4, the 8 sent before any answer cost 4 429s; after the first answers nothing more is refused.
             Assert.Equal(20, sim.Answered);
             Assert.InRange(sim.Rejected, 0, ThrottleLimit - 4);

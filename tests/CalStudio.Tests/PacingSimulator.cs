@@ -92,20 +92,22 @@ namespace CalStudio.Tests
         {
             int left = prompts;
             int inFlight = 0;
+            pacer.Recall(state);
             for (int w = 0; w < throttleLimit; w++)
             {
                 void Take(long t) { if (left > 0) { left--; Turn(t); } }
                 void Turn(long t)
                 {
-                    if (!pacer.Active) { Send(t); return; }
+                    // In flight from the moment the pacer lets it go, as WaitTurnAsync counts it.
+                    if (!pacer.Active) { inFlight++; Send(t); return; }
                     var d = pacer.Decide(state, t);
                     if (d.Denied != null) throw new InvalidOperationException("denied");
                     if (d.Wait < 0 || (!d.Reserved && d.Wait == 0)) throw new InvalidOperationException("the pacer asked for no progress");
+                    if (d.Reserved) inFlight++;
                     At(t + d.Wait, d.Reserved ? (Action<long>)Send : Turn);
                 }
                 void Send(long t)
                 {
-                    inFlight++;
                     Sent++;
                     var answer = _server.Check(t);
                     Trace?.Invoke($"{(t - Origin) / (double)TimeSpan.TicksPerSecond:0.000} {(answer.Allowed ? "ok" : "429")} rem {answer.Remaining} left {state.WindowLeft}");

@@ -26,9 +26,11 @@ namespace CalStudio.Quota
         public long ProbeUntil;
         /// <summary>Without a Reset header: when the current window was found open (UTC ticks); it opens again a WindowLength later.</summary>
         public long WindowOpened;
+        /// <summary>1 when the last answer had a Reset header: after a window turns, its next Reset comes with the next answer.</summary>
+        public long ResetSent;
 
         public string Serialize() =>
-            string.Join(" ", new[] { NextSlot, Day, DayCount, WindowReset, WindowLimit, WindowLeft, PauseUntil, LastStart, WindowLength, ProbeUntil, WindowOpened }
+            string.Join(" ", new[] { NextSlot, Day, DayCount, WindowReset, WindowLimit, WindowLeft, PauseUntil, LastStart, WindowLength, ProbeUntil, WindowOpened, ResetSent }
                 .Select(v => v.ToString(CultureInfo.InvariantCulture)));
 
         public static BudgetState Parse(string text)
@@ -47,6 +49,7 @@ namespace CalStudio.Quota
             state.WindowLength = Part(8); // files written before these fields existed read as "unknown"
             state.ProbeUntil = Part(9);
             state.WindowOpened = Part(10);
+            state.ResetSent = Part(11);
             return state;
         }
     }

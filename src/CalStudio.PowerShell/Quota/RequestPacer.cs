@@ -77,7 +77,7 @@ namespace CalStudio.Quota
         public async Task<ApiOutcome> WaitTurnAsync(CancellationToken cancel)
         {
             if (Interlocked.Exchange(ref _fileChecked, 1) == 0 && !Active && File.Exists(_budget.Path))
-                _limitsSeen = _budget.Read().WindowLimit > 0; // learned by an earlier run: pace from the first request
+                Recall(_budget.Read());
             while (Active)
             {
                 var decision = await _budget.UpdateAsync(state => Decide(state, DateTimeOffset.UtcNow.UtcTicks), cancel).ConfigureAwait(false);
@@ -87,6 +87,12 @@ namespace CalStudio.Quota
             }
             Interlocked.Increment(ref _inFlight);
             return null;
+        }
+
+        /// <summary>Limits learned by an earlier run on this machine (in the state file) pace this one from its first request.</summary>
+        internal void Recall(BudgetState s)
+        {
+            if (s.WindowLimit > 0) _limitsSeen = true;
         }
 
         internal struct Decision
@@ -130,6 +136,12 @@ namespace CalStudio.Quota
                 // No Reset header: wait a learned window after it was last found open, then probe with one request;
                 // its answer says how many are left, or its 429's Retry-After how long the window really is.
                 if (s.ProbeUntil > t) return new Decision { Wait = Math.Min(s.ProbeUntil - t, PollInterval) };
+                if (s.ResetSent != 0 && s.ProbeUntil == 0)
+                {
+                    // The window turned and this window's requests are spent before any answer brought its Reset: wait for one.
+                    s.ProbeUntil = t + ProbeTimeout;
+                    return new Decision { Wait = PollInterval };
+                }
                 long opensAt = s.WindowLength > 0 && s.WindowOpened > 0 ? s.WindowOpened + s.WindowLength : 0;
                 if (opensAt > t) return new Decision { Wait = opensAt - t + WindowMargin };
                 s.ProbeUntil = t + ProbeTimeout;
@@ -183,9 +195,14 @@ namespace CalStudio.Quota
                 if (reset - t > LongestWindow.Ticks) return false; // a daily quota: the sender stops, pacing does not wait
                 // The first answer of a window (or a probe's) tells how many are left; later ones can only lower that,
                 // since answers may arrive out of order.
-                bool firstOfWindow = s.WindowLimit <= 0 || (reset.HasValue ? s.WindowReset == 0 : s.ProbeUntil != 0);
+                bool probeAnswer = !reset.HasValue && s.ProbeUntil != 0 && othersInFlight == 0;
+                bool firstOfWindow = s.WindowLimit <= 0 || (reset.HasValue ? s.WindowReset == 0 : probeAnswer);
                 if (s.WindowLimit <= 0 && !reset.HasValue) s.WindowOpened = t;
                 int remaining = limits.Remaining.Value;
+                // A probe that found the window only partly free (a sliding window's older requests still in it, a bucket
+                // refilling): probe again a request's share of the window later, not a whole window later.
+                if (probeAnswer && s.WindowLength > 0 && limits.Limit.HasValue && remaining < limits.Limit.Value - 1)
+                    s.WindowOpened += s.WindowLength / limits.Limit.Value - s.WindowLength;
                 s.WindowLimit = limits.Limit ?? Math.Max(s.WindowLimit, remaining);
                 if (reset > t)
                 {
@@ -195,7 +212,8 @@ namespace CalStudio.Quota
                 }
                 // The answer counts the requests that reached the server before it; those still on their way will count too.
                 s.WindowLeft = firstOfWindow ? remaining - othersInFlight : Math.Min(s.WindowLeft, remaining);
-                s.ProbeUntil = 0;
+                if (probeAnswer || reset.HasValue) s.ProbeUntil = 0;
+                s.ResetSent = reset.HasValue ? 1 : 0;
                 if (s.WindowLength > 0) _learnedPerSecond = s.WindowLimit * (double)TimeSpan.TicksPerSecond / s.WindowLength;
             }
             if (IsRateLimited(outcome))
