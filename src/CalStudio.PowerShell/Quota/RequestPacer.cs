@@ -207,7 +207,10 @@ namespace CalStudio.Quota
                 if (reset > t)
                 {
                     long observedAt = limits.ObservedAt == default(DateTimeOffset) ? t : Math.Min(t, limits.ObservedAt.UtcTicks);
-                    s.WindowLength = Math.Max(s.WindowLength, reset.Value - observedAt);
+                    // A Reset in whole seconds was probably rounded up: learn the shortest window it allows, so a
+                    // configured rate is overridden only when even that shows a lower rate.
+                    long rounding = reset.Value % TimeSpan.TicksPerSecond == 0 ? TimeSpan.TicksPerSecond : 0;
+                    s.WindowLength = Math.Max(s.WindowLength, reset.Value - rounding - observedAt);
                     s.WindowReset = Math.Max(s.WindowReset, reset.Value);
                 }
                 // The answer counts the requests that reached the server before it; those still on their way will count too.
