@@ -126,6 +126,7 @@ namespace CalStudio.Quota
             {
                 // The window is entirely free again (its Reset, whatever the scheme): assume so until an answer says otherwise.
                 s.WindowLeft = s.WindowLimit;
+                s.ServerLeft = s.WindowLimit;
                 s.WindowReset = 0;
             }
 
@@ -149,14 +150,27 @@ namespace CalStudio.Quota
             }
             if (_perMinute.HasValue)
             {
+                long spacing = (long)(TimeSpan.TicksPerMinute * PlanMargin / _perMinute.Value);
                 start = Math.Max(t, s.NextSlot);
-                s.NextSlot = start + (long)(TimeSpan.TicksPerMinute * PlanMargin / _perMinute.Value);
+                // Slots are taken at most one ahead, so the check below sees the answers of the slots before.
+                if (start - t > spacing) return new Decision { Wait = start - t - spacing };
+                if (PlanOverranWindow(s, start)) start = s.WindowReset + WindowMargin;
+                s.NextSlot = start + spacing;
             }
             s.DayCount++;
             s.LastStart = start;
             if (s.WindowLimit > 0) s.WindowLeft--;
             return new Decision { Wait = start - t, Reserved = true };
         }
+
+        /// <summary>
+        /// With a configured rate: whether the answers show the window spent and it frees sooner than a sliding window
+        /// would (about a window after its newest request). Then the server's window began before the plan's (a fixed
+        /// window, first requests delayed and bunched), and the slot waits for its Reset rather than meet a 429.
+        /// </summary>
+        private static bool PlanOverranWindow(BudgetState s, long start) =>
+            s.WindowLimit > 2 && s.ServerLeft <= 0 && s.WindowReset > start && s.WindowLength > 0 &&
+            s.WindowReset - start < s.WindowLength * (1 - 2.0 / s.WindowLimit);
 
         /// <summary>Whether the window's headers limit starts: always without a configured rate, else only when they show a lower rate.</summary>
         private bool HeadersApply(BudgetState s)
@@ -215,6 +229,7 @@ namespace CalStudio.Quota
                 }
                 // The answer counts the requests that reached the server before it; those still on their way will count too.
                 s.WindowLeft = firstOfWindow ? remaining - othersInFlight : Math.Min(s.WindowLeft, remaining);
+                s.ServerLeft = firstOfWindow ? remaining : Math.Min(s.ServerLeft, remaining);
                 if (probeAnswer || reset.HasValue) s.ProbeUntil = 0;
                 s.ResetSent = reset.HasValue ? 1 : 0;
                 if (s.WindowLength > 0) _learnedPerSecond = s.WindowLimit * (double)TimeSpan.TicksPerSecond / s.WindowLength;
