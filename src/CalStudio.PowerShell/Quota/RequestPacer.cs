@@ -210,7 +210,8 @@ namespace CalStudio.Quota
                 // The first answer of a window (or a probe's) tells how many are left; later ones can only lower that,
                 // since answers may arrive out of order.
                 bool probeAnswer = !reset.HasValue && s.ProbeUntil != 0 && othersInFlight == 0;
-                bool firstOfWindow = s.WindowLimit <= 0 || (reset.HasValue ? s.WindowReset == 0 : probeAnswer);
+                // A later Reset than any seen is a newer window (or a sliding window or bucket moving on): its count is news.
+                bool firstOfWindow = s.WindowLimit <= 0 || (reset.HasValue ? s.WindowReset == 0 || reset > s.WindowReset : probeAnswer);
                 if (s.WindowLimit <= 0 && !reset.HasValue) s.WindowOpened = t;
                 int remaining = limits.Remaining.Value;
                 // A probe that found the window only partly free (a sliding window's older requests still in it, a bucket
