@@ -126,7 +126,6 @@ namespace CalStudio.Quota
             {
                 // The window is entirely free again (its Reset, whatever the scheme): assume so until an answer says otherwise.
                 s.WindowLeft = s.WindowLimit;
-                s.ServerLeft = s.WindowLimit;
                 s.WindowReset = 0;
             }
 
@@ -164,12 +163,12 @@ namespace CalStudio.Quota
         }
 
         /// <summary>
-        /// With a configured rate: whether the answers show the window spent and it frees sooner than a sliding window
-        /// would (about a window after its newest request). Then the server's window began before the plan's (a fixed
+        /// With a configured rate: whether the window is spent (as the answers showed it, less the slots taken since)
+        /// and frees sooner than a sliding window would (about a window after its newest request). Then the server's window began before the plan's (a fixed
         /// window, first requests delayed and bunched), and the slot waits for its Reset rather than meet a 429.
         /// </summary>
         private static bool PlanOverranWindow(BudgetState s, long start) =>
-            s.WindowLimit > 2 && s.ServerLeft <= 0 && s.WindowReset > start && s.WindowLength > 0 &&
+            s.WindowLimit > 2 && s.WindowLeft <= 0 && s.WindowReset > start && s.WindowLength > 0 &&
             s.WindowReset - start < s.WindowLength * (1 - 2.0 / s.WindowLimit);
 
         /// <summary>Whether the window's headers limit starts: always without a configured rate, else only when they show a lower rate.</summary>
@@ -230,7 +229,6 @@ namespace CalStudio.Quota
                 }
                 // The answer counts the requests that reached the server before it; those still on their way will count too.
                 s.WindowLeft = firstOfWindow ? remaining - othersInFlight : Math.Min(s.WindowLeft, remaining);
-                s.ServerLeft = firstOfWindow ? remaining : Math.Min(s.ServerLeft, remaining);
                 if (probeAnswer || reset.HasValue) s.ProbeUntil = 0;
                 s.ResetSent = reset.HasValue ? 1 : 0;
                 if (s.WindowLength > 0) _learnedPerSecond = s.WindowLimit * (double)TimeSpan.TicksPerSecond / s.WindowLength;
