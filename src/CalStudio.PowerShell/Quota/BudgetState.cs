@@ -26,11 +26,13 @@ namespace CalStudio.Quota
         public long ProbeUntil;
         /// <summary>Without a Reset header: when the current window was found open (UTC ticks); it opens again a WindowLength later.</summary>
         public long WindowOpened;
+        /// <summary>The fewest requests left that an answer of the current window showed (WindowLeft also takes off those in flight).</summary>
+        public long ServerLeft;
         /// <summary>1 when the last answer had a Reset header: after a window turns, its next Reset comes with the next answer.</summary>
         public long ResetSent;
 
         public string Serialize() =>
-            string.Join(" ", new[] { NextSlot, Day, DayCount, WindowReset, WindowLimit, WindowLeft, PauseUntil, LastStart, WindowLength, ProbeUntil, WindowOpened, ResetSent }
+            string.Join(" ", new[] { NextSlot, Day, DayCount, WindowReset, WindowLimit, WindowLeft, PauseUntil, LastStart, WindowLength, ProbeUntil, WindowOpened, ResetSent, ServerLeft }
                 .Select(v => v.ToString(CultureInfo.InvariantCulture)));
 
         public static BudgetState Parse(string text)
@@ -50,6 +52,7 @@ namespace CalStudio.Quota
             state.ProbeUntil = Part(9);
             state.WindowOpened = Part(10);
             state.ResetSent = Part(11);
+            state.ServerLeft = parts.Length > 12 ? Part(12) : state.WindowLimit;
             return state;
         }
     }

@@ -39,6 +39,8 @@ namespace CalStudio.Quota
         private static readonly long ProbeTimeout = TimeSpan.FromSeconds(2).Ticks;
         private static readonly long PollInterval = TimeSpan.FromMilliseconds(50).Ticks;
         private const double PlanMargin = 1.01;
+        // Resets this close are one window: a delta Reset moves with each answer's latency.
+        private static readonly long SameWindow = TimeSpan.FromMilliseconds(250).Ticks;
         // The headers override a configured rate only when the rate they show is clearly lower.
         private const double HeaderRateTolerance = 0.95;
 
@@ -126,6 +128,7 @@ namespace CalStudio.Quota
             {
                 // The window is entirely free again (its Reset, whatever the scheme): assume so until an answer says otherwise.
                 s.WindowLeft = s.WindowLimit;
+                s.ServerLeft = s.WindowLimit;
                 s.WindowReset = 0;
             }
 
@@ -206,11 +209,13 @@ namespace CalStudio.Quota
             {
                 long? reset = limits.Reset?.UtcTicks;
                 if (reset - t > LongestWindow.Ticks) return false; // a daily quota: the sender stops, pacing does not wait
-                // The first answer of a window (or a probe's) tells how many are left; later ones can only lower that,
-                // since answers may arrive out of order.
                 bool probeAnswer = !reset.HasValue && s.ProbeUntil != 0 && othersInFlight == 0;
-                // A later Reset than any seen is a newer window (or a sliding window or bucket moving on): its count is news.
-                bool firstOfWindow = s.WindowLimit <= 0 || (reset.HasValue ? s.WindowReset == 0 || reset > s.WindowReset : probeAnswer);
+                // The first answer of a window (or a probe's) tells how many are left; within a window answers arrive out of
+                // order, so the fewest shown counts. A Reset clearly later than any seen is a newer window (or a sliding window
+                // or bucket moving on); a Reset already past describes a window that is over.
+                bool firstOfWindow = s.WindowLimit <= 0 ||
+                    (reset.HasValue ? s.WindowReset == 0 || reset > s.WindowReset + SameWindow : probeAnswer);
+                bool windowOver = reset <= t;
                 if (s.WindowLimit <= 0 && !reset.HasValue) s.WindowOpened = t;
                 int remaining = limits.Remaining.Value;
                 // A probe that found the window only partly free (a sliding window's older requests still in it, a bucket
@@ -227,8 +232,12 @@ namespace CalStudio.Quota
                     s.WindowLength = Math.Max(s.WindowLength, reset.Value - rounding - observedAt);
                     s.WindowReset = Math.Max(s.WindowReset, reset.Value);
                 }
-                // The answer counts the requests that reached the server before it; those still on their way will count too.
-                s.WindowLeft = firstOfWindow ? remaining - othersInFlight : Math.Min(s.WindowLeft, remaining);
+                if (!windowOver)
+                {
+                    // The answer counts the requests that reached the server before it; those still on their way will count too.
+                    s.ServerLeft = firstOfWindow ? remaining : Math.Min(s.ServerLeft, remaining);
+                    s.WindowLeft = (int)s.ServerLeft - othersInFlight;
+                }
                 if (probeAnswer || reset.HasValue) s.ProbeUntil = 0;
                 s.ResetSent = reset.HasValue ? 1 : 0;
                 if (s.WindowLength > 0) _learnedPerSecond = s.WindowLimit * (double)TimeSpan.TicksPerSecond / s.WindowLength;
