@@ -111,7 +111,7 @@ namespace CalStudio.Tests
                     Sent++;
                     var answer = _server.Check(t);
                     Trace?.Invoke($"{(t - Origin) / (double)TimeSpan.TicksPerSecond:0.000} {(answer.Allowed ? "ok" : "429")} rem {answer.Remaining} left {state.WindowLeft}");
-                    At(t + _latency, ta =>
+                    At(t + Latency(), ta =>
                     {
                         inFlight--;
                         pacer.Observe(state, Outcome(answer, t, ta), ta, inFlight);
@@ -122,6 +122,11 @@ namespace CalStudio.Tests
                 At(startAt, Take);
             }
         }
+
+        private long _answers;
+
+        /// <summary>The latency give or take 40 % (a fixed sequence), so answers overtake each other as they do on sockets.</summary>
+        private long Latency() => _latency * (60 + (_answers++ * 37 % 81)) / 100;
 
         private ApiOutcome Outcome((bool Allowed, int Remaining, long Reset, int RetryAfter) a, long arrival, long answeredAt)
         {

@@ -135,6 +135,8 @@ namespace CalStudio.Quota
             long start = t;
             if (HeadersApply(s) && s.WindowLeft <= 0)
             {
+                // Room the answers showed, held only by requests still on their way: their answers may free it (out of order).
+                if (s.WindowReset > t && s.ServerLeft > 0) return new Decision { Wait = Math.Min(s.WindowReset - t + WindowMargin, PollInterval) };
                 if (s.WindowReset > t) return new Decision { Wait = s.WindowReset - t + WindowMargin };
                 // No Reset header: wait a learned window after it was last found open, then probe with one request;
                 // its answer says how many are left, or its 429's Retry-After how long the window really is.
