@@ -21,7 +21,11 @@ namespace CalStudio.Quota
     /// Decides when the next request may start so a batch uses the whole quota without running into 429s, whatever
     /// kind of window the API keeps (fixed, sliding, token bucket; Reset as epoch, delta or absent):
     /// - a configured requests per minute is spread evenly (1 % slower, so arrival jitter cannot put one request too
-    ///   many into a sliding window); the headers slow it only when they show a lower rate than the plan's;
+    ///   many into a sliding window), slots taken at most one ahead; the headers slow it only when they show a lower
+    ///   rate than the plan's, or a window spent that frees sooner than a sliding one would (a fixed window the plan's
+    ///   delayed first requests overran);
+    /// - within a window answers overtake each other: the fewest left any answer showed, less the requests still in
+    ///   flight, is what is left;
     /// - without one, the X-RateLimit-* headers are followed: start while the window shows requests left, and when it
     ///   shows none wait for its Reset (or, without a Reset, probe one request at a time and learn from Retry-After).
     ///   Spreading what is left over the time to Reset would slow down harmonically on a sliding window, whose Reset
@@ -190,8 +194,8 @@ namespace CalStudio.Quota
         public void Observe(ApiOutcome outcome)
         {
             if (outcome == null) return;
-            int othersInFlight = Math.Max(0, Interlocked.Decrement(ref _inFlight));
-            if (othersInFlight == 0) Interlocked.Exchange(ref _inFlight, 0); // never below zero after an unmatched observe
+            int othersInFlight = Interlocked.Decrement(ref _inFlight);
+            if (othersInFlight < 0) { Interlocked.Increment(ref _inFlight); othersInFlight = 0; } // an observe without a turn
             if (!Learns(outcome)) return;
             _budget.Update(s => Observe(s, outcome, DateTimeOffset.UtcNow.UtcTicks, othersInFlight));
         }
