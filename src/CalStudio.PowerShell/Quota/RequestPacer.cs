@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics;
 using System.IO;
 using System.Threading;
 using System.Threading.Tasks;
@@ -55,6 +56,8 @@ namespace CalStudio.Quota
         private volatile bool _limitsSeen;
         private int _fileChecked;
         private int _inFlight; // requests this process started and has not yet observed
+        private volatile bool _answered; // an answer has come to this process
+        private static readonly TimeSpan FirstAnswerWait = TimeSpan.FromSeconds(2);
         private double _learnedPerSecond; // written under the budget lock, read without
 
         /// <param name="maxPause">The longest Retry-After shared as a pause (-MaxRetryWaitSec); longer ones, stored or new, are ignored.</param>
@@ -76,6 +79,8 @@ namespace CalStudio.Quota
         public double? AllowedPerSecond =>
             _perMinute.HasValue ? _perMinute.Value / 60.0 : _learnedPerSecond > 0 ? _learnedPerSecond : (double?)null;
 
+        private long Spacing => _perMinute.HasValue ? (long)(TimeSpan.TicksPerMinute * PlanMargin / _perMinute.Value) : 0;
+
         /// <summary>Whether starts go through <see cref="Decide"/>: a limit is configured or has been learned.</summary>
         internal bool Active => _perMinute.HasValue || _perDay.HasValue || _limitsSeen;
 
@@ -84,6 +89,10 @@ namespace CalStudio.Quota
         {
             if (Interlocked.Exchange(ref _fileChecked, 1) == 0 && !Active && File.Exists(_budget.Path))
                 Recall(_budget.Read());
+            // With a configured rate, this process's first request goes alone: a fresh process sends it late (connection,
+            // JIT), and slots taken meanwhile would reach the server bunched behind it, one too many in its window.
+            for (var alone = Stopwatch.StartNew(); _perMinute.HasValue && !_answered && Volatile.Read(ref _inFlight) > 0 && alone.Elapsed < FirstAnswerWait;)
+                await Task.Delay(TimeSpan.FromTicks(PollInterval), cancel).ConfigureAwait(false);
             while (Active)
             {
                 var decision = await _budget.UpdateAsync(state => Decide(state, DateTimeOffset.UtcNow.UtcTicks), cancel).ConfigureAwait(false);
@@ -158,7 +167,7 @@ namespace CalStudio.Quota
             }
             if (_perMinute.HasValue)
             {
-                long spacing = (long)(TimeSpan.TicksPerMinute * PlanMargin / _perMinute.Value);
+                long spacing = Spacing;
                 start = Math.Max(t, s.NextSlot);
                 // Slots are taken at most one ahead, so the check below sees the answers of the slots before.
                 if (start - t > spacing) return new Decision { Wait = start - t - spacing };
@@ -196,6 +205,10 @@ namespace CalStudio.Quota
             if (outcome == null) return;
             int othersInFlight = Interlocked.Decrement(ref _inFlight);
             if (othersInFlight < 0) { Interlocked.Increment(ref _inFlight); othersInFlight = 0; } // an observe without a turn
+            bool first = !_answered;
+            _answered = true;
+            if (first && _perMinute.HasValue)
+                _budget.Update(s => { s.NextSlot = Math.Max(s.NextSlot, DateTimeOffset.UtcNow.UtcTicks + Spacing); return true; }); // the schedule restarts behind it
             if (!Learns(outcome)) return;
             _budget.Update(s => Observe(s, outcome, DateTimeOffset.UtcNow.UtcTicks, othersInFlight));
         }
