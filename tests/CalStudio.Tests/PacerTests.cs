@@ -18,16 +18,34 @@ namespace CalStudio.Tests
         [Fact]
         public async Task Requests_per_minute_reserve_evenly_spaced_slots_shared_by_every_pacer_on_the_file()
         {
-            // Two pacers on one file stand for two processes using one key.
+            // Two pacers on one file stand for two processes using one key; each is told of its answers, as the sender does.
             var a = new RequestPacer(new SharedBudget(StatePath), perMinute: 600, perDay: null);
             var b = new RequestPacer(new SharedBudget(StatePath), perMinute: 600, perDay: null);
-            await a.WaitTurnAsync(CancellationToken.None);
-            long first = State().NextSlot;
-            for (int i = 0; i < 4; i++) await (i % 2 == 0 ? b : a).WaitTurnAsync(CancellationToken.None);
+            var answer = new ApiOutcome { Kind = OutcomeKind.Success, StatusCode = 200 };
+            foreach (var first in new[] { a, b }) { Assert.Null(await first.WaitTurnAsync(CancellationToken.None)); first.Observe(answer); }
+            long start = State().NextSlot;
+            for (int i = 0; i < 4; i++)
+            {
+                var pacer = i % 2 == 0 ? b : a;
+                Assert.Null(await pacer.WaitTurnAsync(CancellationToken.None));
+                pacer.Observe(answer);
+            }
             // 100 ms apart at 600/min, plus the 1 % margin that keeps arrival jitter out of a sliding window; a late
             // wake-up may start a slot later, never earlier.
-            Assert.InRange(State().NextSlot - first, TimeSpan.FromMilliseconds(404).Ticks, TimeSpan.FromMilliseconds(404 + 1000).Ticks);
-            Assert.Equal(5, State().DayCount);
+            Assert.InRange(State().NextSlot - start, TimeSpan.FromMilliseconds(4 * 101).Ticks, TimeSpan.FromMilliseconds(4 * 101 + 1000).Ticks);
+            Assert.Equal(6, State().DayCount);
+        }
+
+        [Fact]
+        public async Task With_a_rate_a_process_sends_its_first_request_alone()
+        {
+            var pacer = new RequestPacer(new SharedBudget(StatePath), perMinute: 6000, perDay: null);
+            Assert.Null(await pacer.WaitTurnAsync(CancellationToken.None));
+            var second = pacer.WaitTurnAsync(CancellationToken.None);
+            await Task.Delay(300);
+            Assert.False(second.IsCompleted, "the second request must wait for the first one's answer");
+            pacer.Observe(new ApiOutcome { Kind = OutcomeKind.Success, StatusCode = 200 });
+            Assert.Null(await second);
         }
 
         [Fact]
