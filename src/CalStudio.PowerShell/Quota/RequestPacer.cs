@@ -167,7 +167,9 @@ namespace CalStudio.Quota
             }
             if (_perMinute.HasValue)
             {
-                long spacing = Spacing;
+                // A window the answers show full (a sliding window at the plan's rate always is) leaves no room for
+                // arrivals bunched by a loaded machine: space the next slot 4 % wider.
+                long spacing = s.WindowLimit > 0 && s.ServerLeft <= 0 ? Spacing * 104 / 100 : Spacing;
                 start = Math.Max(t, s.NextSlot);
                 // Slots are taken at most one ahead, so the check below sees the answers of the slots before.
                 if (start - t > spacing) return new Decision { Wait = start - t - spacing };
@@ -182,12 +184,12 @@ namespace CalStudio.Quota
 
         /// <summary>
         /// With a configured rate: whether the window is spent (as the answers showed it, less the slots taken since)
-        /// and frees sooner than a sliding window would (about a window after its newest request). Then the server's window began before the plan's (a fixed
+        /// and frees sooner than a sliding window would (about a window after its newest request; half a window tells them apart). Then the server's window began before the plan's (a fixed
         /// window, first requests delayed and bunched), and the slot waits for its Reset rather than meet a 429.
         /// </summary>
         private static bool PlanOverranWindow(BudgetState s, long start) =>
             s.WindowLimit > 2 && s.WindowLeft <= 0 && s.WindowReset > start && s.WindowLength > 0 &&
-            s.WindowReset - start < s.WindowLength * (1 - 2.0 / s.WindowLimit);
+            s.WindowReset - start < s.WindowLength / 2;
 
         /// <summary>Whether the window's headers limit starts: always without a configured rate, else only when they show a lower rate.</summary>
         private bool HeadersApply(BudgetState s)
