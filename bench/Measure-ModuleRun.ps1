@@ -21,6 +21,8 @@ param(
     # Measured runs in this process, one result object each (after the warm-up, so JIT and tiering settle first).
     [int] $Repeat = 1,
     [switch] $MeasureIdleCpu,
+    # Connect-CalStudio -RequestsPerMinute (0: not given, pacing from the headers alone).
+    [int] $RequestsPerMinute = 0,
     [switch] $CheckRows
 )
 $ErrorActionPreference = 'Stop'
@@ -45,6 +47,7 @@ if ($WarmUp -gt 0) {
     $warmCpuMs = ((Get-Cpu) - $c0).TotalMilliseconds
 }
 
+if ($RequestsPerMinute -gt 0) { $connect.RequestsPerMinute = $RequestsPerMinute }
 Connect-CalStudio @connect
 
 foreach ($rep in 1..$Repeat) {
@@ -52,6 +55,7 @@ foreach ($rep in 1..$Repeat) {
     $errs = $null
     [GC]::Collect()
     $cpu0 = Get-Cpu
+    $startedUnixMs = [DateTimeOffset]::UtcNow.ToUnixTimeMilliseconds()
     $clock = [System.Diagnostics.Stopwatch]::StartNew()
     if ($CheckRows) {
         $answers = @($prompts | Invoke-CalStudioPrompt @throttle -ErrorAction SilentlyContinue -ErrorVariable errs)
@@ -74,6 +78,9 @@ foreach ($rep in 1..$Repeat) {
     $result = [ordered]@{
         Count     = $Count
         Seconds   = $wall.TotalSeconds
+        # Wall-clock span of the run, so runs in several processes can be measured together.
+        StartedUnixMs = $startedUnixMs
+        EndedUnixMs   = $startedUnixMs + [long]$wall.TotalMilliseconds
         CpuMs     = ($cpu1 - $cpu0).TotalMilliseconds
         IdleCpuMs = $idleCpuMs
         WarmCpuMs = $warmCpuMs

@@ -5,7 +5,8 @@ Benchmarks the built CalStudio module against the local emulator and against wha
 .DESCRIPTION
 Starts its own emulators (tests/Support/Emulator.psm1, loopback only), runs every workload in a fresh pwsh child
 process (so memory, CPU and import time are the module's alone), prints a table and writes it as markdown, with
-the machine, to out/bench/results.md. Benchmarks: latency200, zero-latency, memory, import, pacing, soak, journal-open, inflight.
+the machine, to out/bench/results.md. Benchmarks: latency200, zero-latency, memory, import, pacing, soak, journal-open, inflight,
+scheme-fixed, scheme-sliding, scheme-bucket (rate-window schemes) and two-process.
 The baselines users would write are separate scripts in this folder:
 Baseline-InvokeRestMethodLoop.ps1, Baseline-ForEachParallel.ps1 and HttpClientBaseline/ (bare C# HttpClient).
 
@@ -357,6 +358,77 @@ function Invoke-PacingBenchmark {
     finally { $emu | Stop-CalStudioEmulator }
 }
 
+<#
+Rate-window schemes (issue 10): 40 prompts at a limit of 10 per 3 s, ThrottleLimit 8, against each --window-kind.
+Headers alone (for each --reset-format), ideal 9 s: bursts of 10 at 0, 3, 6 and 9 s. With -RequestsPerMinute 200
+(the server's rate), ideal 11.7 s: 39 gaps of 0.3 s. Latency 20-40 ms; wall times are from the first prompt sent
+to the last answer, so the last answer's latency counts against the module.
+#>
+$script:SchemeCount = 40
+$script:SchemeHeadersIdeal = 9.0
+$script:SchemeRateIdeal = 11.7
+
+function Invoke-SchemeRun([string] $Kind, [string] $ResetFormat, [int] $RequestsPerMinute = 0) {
+    $key = 'cs_bench_' + [guid]::NewGuid().ToString('n')
+    $emu = Start-BenchEmulator '--rpm', '10', '--window-ms', '3000', '--window-kind', $Kind, '--reset-format', $ResetFormat, '--latency-ms', '20-40' -Key $key
+    try {
+        $run = Invoke-BenchChild -TimeoutSec 120 -Environment @{ CALSTUDIO_STATE_DIR = (New-StateDir "scheme-$Kind") } -Script (New-ModuleRunScript @{
+                Uri = $emu.Uri.AbsoluteUri; Key = $key; Count = $script:SchemeCount; ThrottleLimit = 8; Prefix = "$Kind-"; RequestsPerMinute = $RequestsPerMinute })
+        $s = Get-CalStudioEmulatorStats $emu -NoPrompts
+        [pscustomobject]@{ Result = $run.Result; Stats = $s; TooMany = (Get-StatusCount $s '429') }
+    }
+    finally { $emu | Stop-CalStudioEmulator }
+}
+
+function Add-SchemeRows([string] $Name, [string] $What, $Run, [double] $Ideal, [double] $Target) {
+    $r = $Run.Result
+    $ok = ($r.Seconds / $Ideal -le $Target) -and $Run.TooMany -le 2 -and $r.Answered -eq $script:SchemeCount -and $r.Errors -eq 0
+    Add-Row "$Name $What" "$(F $r.Seconds) s, $($Run.TooMany) x 429, $($r.Answered)/$($script:SchemeCount) answered" "ideal $(F $Ideal) s" ($r.Seconds / $Ideal) "<= $(F $Target)x, <= 2 x 429" $ok
+}
+
+function Invoke-SchemeBenchmark([string] $Kind) {
+    $name = "scheme-$Kind"
+    foreach ($format in 'epoch', 'delta', 'none') {
+        Add-SchemeRows $name "headers only, Reset $format" (Invoke-SchemeRun $Kind $format) $script:SchemeHeadersIdeal 1.15
+    }
+    Add-SchemeRows $name 'rate given (-RequestsPerMinute 200)' (Invoke-SchemeRun $Kind 'epoch' 200) $script:SchemeRateIdeal 1.10
+    Add-Note $name "40 prompts, emulator --rpm 10 --window-ms 3000 --window-kind $Kind --latency-ms 20-40, ThrottleLimit 8, fresh key and state per run."
+}
+
+function Invoke-TwoProcessBenchmark {
+    $name = 'two-process'
+    $key = 'cs_bench_' + [guid]::NewGuid().ToString('n')
+    $emu = Start-BenchEmulator '--rpm', '10', '--window-ms', '3000', '--window-kind', 'sliding', '--reset-format', 'epoch', '--latency-ms', '20-40' -Key $key
+    $state = New-StateDir $name
+    $procs = @()
+    try {
+        # Two children on one key and one state folder, started together; each sends 20 of the 40 prompts.
+        $procs = foreach ($i in 1, 2) {
+            $script = "`$r = & { $(New-ModuleRunScript @{ Uri = $emu.Uri.AbsoluteUri; Key = $key; Count = 20; ThrottleLimit = 8; Prefix = "p$i-"; RequestsPerMinute = 200 }) }; 'BENCH-RESULT ' + (ConvertTo-Json -InputObject `$r -Compress)"
+            Start-PwshProcess -Script $script -Environment @{ CALSTUDIO_STATE_DIR = $state }
+        }
+        $results = foreach ($p in $procs) {
+            $out = $p.StandardOutput.ReadToEndAsync()
+            if (-not $p.WaitForExit(120000)) { $p.Kill($true); throw 'A two-process child did not finish within 120 s.' }
+            $line = @($out.Result -split "`r?`n" | Where-Object { $_ -like 'BENCH-RESULT *' }) | Select-Object -Last 1
+            if (-not $line) { throw "A two-process child reported no result: $($p.StandardError.ReadToEnd())" }
+            $line.Substring('BENCH-RESULT '.Length) | ConvertFrom-Json
+        }
+        $s = Get-CalStudioEmulatorStats $emu -NoPrompts
+        # From the first prompt sent by either to the last answer in either: the two process starts are left out.
+        $seconds = ((($results | Measure-Object EndedUnixMs -Maximum).Maximum) - (($results | Measure-Object StartedUnixMs -Minimum).Minimum)) / 1000
+        $answered = ($results | Measure-Object Answered -Sum).Sum
+        $tooMany = Get-StatusCount $s '429'
+        $ok = ($seconds / $script:SchemeRateIdeal -le 1.2) -and $tooMany -le 2 -and $answered -eq 40
+        Add-Row "$name sliding, rate given" "$(F $seconds) s, $tooMany x 429, $answered/40 answered" "ideal $(F $script:SchemeRateIdeal) s" ($seconds / $script:SchemeRateIdeal) '<= 1.20x, <= 2 x 429' $ok
+        Add-Note $name "two child pwsh on one key and state folder, 20 prompts each, -RequestsPerMinute 200 each, ThrottleLimit 8; emulator --rpm 10 --window-ms 3000 --window-kind sliding. Each alone: $(($results | ForEach-Object { F $_.Seconds }) -join ' s, ') s."
+    }
+    finally {
+        foreach ($p in $procs) { if (-not $p.HasExited) { $p.Kill($true) }; $p.Dispose() }
+        $emu | Stop-CalStudioEmulator
+    }
+}
+
 function Invoke-SoakBenchmark {
     $name = 'soak'
     $count = 2000
@@ -499,6 +571,10 @@ $benchmarks = [ordered]@{
     'soak'         = ${function:Invoke-SoakBenchmark}
     'journal-open' = ${function:Invoke-JournalOpenBenchmark}
     'inflight'     = ${function:Invoke-InFlightBenchmark}
+    'scheme-fixed'   = { Invoke-SchemeBenchmark 'fixed' }
+    'scheme-sliding' = { Invoke-SchemeBenchmark 'sliding' }
+    'scheme-bucket'  = { Invoke-SchemeBenchmark 'bucket' }
+    'two-process'    = ${function:Invoke-TwoProcessBenchmark}
 }
 $selected = @($benchmarks.Keys | Where-Object { $_ -like $Filter })
 if (-not $selected) { Write-Warning "No benchmark matches '$Filter' (known: $($benchmarks.Keys -join ', '))."; return }

@@ -437,12 +437,12 @@ public sealed class ApiHandler
         return buffer.WrittenSpan.ToArray();
     }
 
-    private static void SetRateHeaders(HttpResponse response, RateDecision rate)
+    private void SetRateHeaders(HttpResponse response, RateDecision rate)
     {
         var h = response.Headers;
         if (rate.Limit is int limit) h["X-RateLimit-Limit"] = limit.ToString(CultureInfo.InvariantCulture);
         if (rate.Remaining is int remaining) h["X-RateLimit-Remaining"] = remaining.ToString(CultureInfo.InvariantCulture);
-        if (rate.ResetUnixSeconds is long reset) h["X-RateLimit-Reset"] = reset.ToString(CultureInfo.InvariantCulture);
+        if (_limits.ResetHeader(rate) is string reset) h["X-RateLimit-Reset"] = reset;
     }
 
     // ---- helpers ----

@@ -30,6 +30,9 @@ public sealed class EmulatorOptions
 
     public int? Rpm { get; private set; }
     public long WindowMs { get; private set; } = 60_000;
+    // Rate-window schemes (issue 10): how the window counts and how X-RateLimit-Reset is written.
+    public WindowKind WindowKind { get; private set; } = WindowKind.Anchored;
+    public ResetFormat ResetFormat { get; private set; } = ResetFormat.WholeEpoch;
     public int? Daily { get; private set; }
     /// <summary>Null: the day ends at the next UTC midnight. Otherwise fixed days of this length from start.</summary>
     public long? DayMs { get; private set; }
@@ -59,6 +62,10 @@ public sealed class EmulatorOptions
           --fault-unsuccessful R   rate of 200 {"success":false}
           --rpm N                  per-key requests per window
           --window-ms W            rate window length (default 60000)
+          --window-kind K          fixed (count restarts at each boundary), sliding (the last W ms count) or
+                                   bucket (tokens refill over W); default: fixed windows from a key's first request
+          --reset-format F         X-RateLimit-Reset as epoch (Unix s.ms), delta (s.ms from now) or none;
+                                   default: whole Unix seconds rounded up
           --daily N                per-key requests per day
           --day-ms D               day length in ms from start (default: until next UTC midnight)
           --overload N             requests past N in flight get an HTML 503 at once
@@ -132,6 +139,8 @@ public sealed class EmulatorOptions
                 case "--fault-unsuccessful": o.FaultUnsuccessful = ParseRate(arg, Value()); break;
                 case "--rpm": o.Rpm = ParseInt(arg, Value(), 1, int.MaxValue); break;
                 case "--window-ms": o.WindowMs = ParseInt(arg, Value(), 1, int.MaxValue); break;
+                case "--window-kind": o.WindowKind = ParseChoice(arg, Value(), WindowKind.Fixed, WindowKind.Sliding, WindowKind.Bucket); break;
+                case "--reset-format": o.ResetFormat = ParseChoice(arg, Value(), ResetFormat.Epoch, ResetFormat.Delta, ResetFormat.None); break;
                 case "--daily": o.Daily = ParseInt(arg, Value(), 1, int.MaxValue); break;
                 case "--day-ms": o.DayMs = ParseInt(arg, Value(), 1, int.MaxValue); break;
                 case "--overload": o.Overload = ParseInt(arg, Value(), 0, int.MaxValue); break;
@@ -173,6 +182,13 @@ public sealed class EmulatorOptions
         if (!int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n < min || n > max)
             throw new OptionsException($"{flag}: '{v}' is not an integer in {min}..{max}.");
         return n;
+    }
+
+    private static T ParseChoice<T>(string flag, string v, params T[] choices) where T : struct, Enum
+    {
+        foreach (var c in choices)
+            if (string.Equals(c.ToString(), v, StringComparison.OrdinalIgnoreCase)) return c;
+        throw new OptionsException($"{flag}: '{v}' is not one of {string.Join(", ", choices.Select(c => c.ToString().ToLowerInvariant()))}.");
     }
 
     private static double ParseRate(string flag, string v)

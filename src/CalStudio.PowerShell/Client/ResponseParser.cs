@@ -115,10 +115,12 @@ namespace CalStudio.Client
             int? remaining = ParseInt(header("X-RateLimit-Remaining"));
             string resetText = header("X-RateLimit-Reset");
             DateTimeOffset? reset = null;
-            if (double.TryParse(resetText, NumberStyles.Float, CultureInfo.InvariantCulture, out double seconds) && seconds > 0 && seconds < 1e11)
-                reset = DateTimeOffset.FromUnixTimeMilliseconds((long)(seconds * 1000));
+            var now = DateTimeOffset.UtcNow;
+            // As common parsers do: at least 1e9 is Unix seconds, anything smaller seconds from now (IETF draft RateLimit-Reset).
+            if (double.TryParse(resetText, NumberStyles.Float, CultureInfo.InvariantCulture, out double seconds) && seconds >= 0 && seconds < 1e11)
+                reset = seconds >= 1e9 ? DateTimeOffset.FromUnixTimeMilliseconds((long)(seconds * 1000)) : now.AddMilliseconds(seconds * 1000);
             if (limit == null && remaining == null && reset == null) return null;
-            return new RateLimitSnapshot { Limit = limit, Remaining = remaining, Reset = reset, ObservedAt = DateTimeOffset.UtcNow };
+            return new RateLimitSnapshot { Limit = limit, Remaining = remaining, Reset = reset, ObservedAt = now };
         }
 
         private static int? ParseInt(string text) =>

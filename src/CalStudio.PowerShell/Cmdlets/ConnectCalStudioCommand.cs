@@ -98,7 +98,7 @@ namespace CalStudio.Commands
                 BaseDelay = TimeSpan.FromSeconds(RetryDelaySec),
                 MaxRetryWait = TimeSpan.FromSeconds(MaxRetryWaitSec),
             };
-            var pacer = RequestPacer.Create(key, BaseUri, perMinute, perDay);
+            var pacer = RequestPacer.Create(key, BaseUri, perMinute, perDay, retry.MaxRetryWait);
             pacer.CheckStateFile();
             int? throttle = MyInvocation.BoundParameters.ContainsKey(nameof(ThrottleLimit)) ? ThrottleLimit : (int?)null;
             var session = new CalStudioSession(key, clientOptions, AppName, retry, throttle, pacer, HistorySize);

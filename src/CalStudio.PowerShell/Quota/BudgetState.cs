@@ -18,11 +18,21 @@ namespace CalStudio.Quota
         public int WindowLeft;
         /// <summary>Nobody starts before this (a 429's Retry-After), UTC ticks.</summary>
         public long PauseUntil;
-        /// <summary>Spacing of header-paced starts: the last start (UTC ticks).</summary>
+        /// <summary>The last start (UTC ticks).</summary>
         public long LastStart;
+        /// <summary>The window length learned from the headers (ticks, longest time to Reset seen), 0 while unknown.</summary>
+        public long WindowLength;
+        /// <summary>Without a Reset header: one probe at a time until this (UTC ticks) while no room is known.</summary>
+        public long ProbeUntil;
+        /// <summary>Without a Reset header: when the current window was found open (UTC ticks); it opens again a WindowLength later.</summary>
+        public long WindowOpened;
+        /// <summary>The fewest requests left that an answer of the current window showed (WindowLeft also takes off those in flight).</summary>
+        public long ServerLeft;
+        /// <summary>1 when the last answer had a Reset header: after a window turns, its next Reset comes with the next answer.</summary>
+        public long ResetSent;
 
         public string Serialize() =>
-            string.Join(" ", new[] { NextSlot, Day, DayCount, WindowReset, WindowLimit, WindowLeft, PauseUntil, LastStart }
+            string.Join(" ", new[] { NextSlot, Day, DayCount, WindowReset, WindowLimit, WindowLeft, PauseUntil, LastStart, WindowLength, ProbeUntil, WindowOpened, ResetSent, ServerLeft }
                 .Select(v => v.ToString(CultureInfo.InvariantCulture)));
 
         public static BudgetState Parse(string text)
@@ -38,6 +48,11 @@ namespace CalStudio.Quota
             state.WindowLeft = (int)Part(5);
             state.PauseUntil = Part(6);
             state.LastStart = Part(7);
+            state.WindowLength = Part(8); // files written before these fields existed read as "unknown"
+            state.ProbeUntil = Part(9);
+            state.WindowOpened = Part(10);
+            state.ResetSent = Part(11);
+            state.ServerLeft = parts.Length > 12 ? Part(12) : state.WindowLimit;
             return state;
         }
     }

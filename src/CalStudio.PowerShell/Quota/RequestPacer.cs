@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics;
 using System.IO;
 using System.Threading;
 using System.Threading.Tasks;
@@ -18,65 +19,108 @@ namespace CalStudio.Quota
     }
 
     /// <summary>
-    /// Decides when the next request may start so a batch stays under the plan before the API refuses it:
-    /// the configured requests per minute (evenly spaced), the configured requests per day, the X-RateLimit-*
-    /// headers of the last answers (the window's remaining requests spread over the time to its reset), and
-    /// any 429's Retry-After, which pauses every request on the key. State lives in a <see cref="SharedBudget"/>
-    /// file so every runspace and process using the key shares it. With no limit configured and no rate-limit
-    /// header ever seen, requests go straight through without touching the file.
+    /// Decides when the next request may start so a batch uses the whole quota without running into 429s, whatever
+    /// kind of window the API keeps (fixed, sliding, token bucket; Reset as epoch, delta or absent):
+    /// - a configured requests per minute is spread evenly (1 % slower, so arrival jitter cannot put one request too
+    ///   many into a sliding window), slots taken at most one ahead; the headers slow it only when they show a lower
+    ///   rate than the plan's, or a window spent that frees sooner than a sliding one would (a fixed window the plan's
+    ///   delayed first requests overran);
+    /// - within a window answers overtake each other: the fewest left any answer showed, less the requests still in
+    ///   flight, is what is left;
+    /// - without one, the X-RateLimit-* headers are followed: start while the window shows requests left, and when it
+    ///   shows none wait for its Reset (or, without a Reset, probe one request at a time and learn from Retry-After).
+    ///   Spreading what is left over the time to Reset would slow down harmonically on a sliding window, whose Reset
+    ///   keeps moving a window ahead;
+    /// - a 429's Retry-After pauses every request on the key, unless it is longer than the longest pause (a spent daily
+    ///   quota is the sender's business, not a pause to share), and a stored pause beyond that limit is ignored.
+    /// State lives in a <see cref="SharedBudget"/> file so every runspace and process using the key shares it. With no
+    /// limit configured and nothing learned, requests go straight through (the in-flight limit bounds the burst).
     /// </summary>
     internal sealed class RequestPacer : CalStudio.Engine.IPacer
     {
-        private static readonly TimeSpan WindowMargin = TimeSpan.FromMilliseconds(100);
+        private static readonly long WindowMargin = TimeSpan.FromMilliseconds(30).Ticks;
         // Headers whose reset is further away than this describe a daily quota, which stops a batch instead of pacing it.
         private static readonly TimeSpan LongestWindow = TimeSpan.FromMinutes(5);
+        private static readonly long ProbeTimeout = TimeSpan.FromSeconds(2).Ticks;
+        private static readonly long PollInterval = TimeSpan.FromMilliseconds(50).Ticks;
+        private const double PlanMargin = 1.01;
+        // Resets this close are one window: a delta Reset moves with each answer's latency.
+        private static readonly long SameWindow = TimeSpan.FromMilliseconds(250).Ticks;
+        // The headers override a configured rate only when the rate they show is clearly lower.
+        private const double HeaderRateTolerance = 0.95;
+
         private readonly int? _perMinute;
         private readonly int? _perDay;
+        private readonly long _maxPause;
         private readonly SharedBudget _budget;
         private volatile bool _limitsSeen;
+        private int _fileChecked;
+        private int _inFlight; // requests this process started and has not yet observed
+        private volatile bool _answered; // an answer has come to this process
+        private static readonly TimeSpan FirstAnswerWait = TimeSpan.FromSeconds(2);
+        private double _learnedPerSecond; // written under the budget lock, read without
 
-        public RequestPacer(SharedBudget budget, int? perMinute, int? perDay)
+        /// <param name="maxPause">The longest Retry-After shared as a pause (-MaxRetryWaitSec); longer ones, stored or new, are ignored.</param>
+        public RequestPacer(SharedBudget budget, int? perMinute, int? perDay, TimeSpan? maxPause = null)
         {
             _budget = budget;
             _perMinute = perMinute;
             _perDay = perDay;
+            _maxPause = Math.Min((maxPause ?? LongestWindow).Ticks, LongestWindow.Ticks);
         }
 
-        public static RequestPacer Create(ApiKey key, Uri baseUri, int? perMinute, int? perDay)
+        public static RequestPacer Create(ApiKey key, Uri baseUri, int? perMinute, int? perDay, TimeSpan? maxPause = null)
         {
             string name = key.Fingerprint(baseUri.GetLeftPart(UriPartial.Authority));
-            return new RequestPacer(new SharedBudget(Path.Combine(SharedBudget.DefaultFolder(), name + ".budget")), perMinute, perDay);
+            return new RequestPacer(new SharedBudget(Path.Combine(SharedBudget.DefaultFolder(), name + ".budget")), perMinute, perDay, maxPause);
         }
 
-        /// <summary>The rate this pacer may use, for the in-flight gate; null when unknown. (Minimal: the configured per-minute rate.)</summary>
-        public double? AllowedPerSecond => _perMinute / 60.0;
+        /// <summary>The rate (requests per second) the pacer believes it may use: the configured one, else the one the headers showed; null when nothing is known.</summary>
+        public double? AllowedPerSecond =>
+            _perMinute.HasValue ? _perMinute.Value / 60.0 : _learnedPerSecond > 0 ? _learnedPerSecond : (double?)null;
 
-        private bool Active => _perMinute.HasValue || _perDay.HasValue || _limitsSeen;
+        private long Spacing => _perMinute.HasValue ? (long)(TimeSpan.TicksPerMinute * PlanMargin / _perMinute.Value) : 0;
+
+        /// <summary>Whether starts go through <see cref="Decide"/>: a limit is configured or has been learned.</summary>
+        internal bool Active => _perMinute.HasValue || _perDay.HasValue || _limitsSeen;
 
         /// <summary>Waits for this request's turn; returns a QuotaExhausted outcome instead when today's local count is spent.</summary>
         public async Task<ApiOutcome> WaitTurnAsync(CancellationToken cancel)
         {
+            if (Interlocked.Exchange(ref _fileChecked, 1) == 0 && !Active && File.Exists(_budget.Path))
+                Recall(_budget.Read());
+            // With a configured rate, this process's first request goes alone: a fresh process sends it late (connection,
+            // JIT), and slots taken meanwhile would reach the server bunched behind it, one too many in its window.
+            for (var alone = Stopwatch.StartNew(); _perMinute.HasValue && !_answered && Volatile.Read(ref _inFlight) > 0 && alone.Elapsed < FirstAnswerWait;)
+                await Task.Delay(TimeSpan.FromTicks(PollInterval), cancel).ConfigureAwait(false);
             while (Active)
             {
-                var decision = await _budget.UpdateAsync(state => Decide(state, DateTimeOffset.UtcNow), cancel).ConfigureAwait(false);
+                var decision = await _budget.UpdateAsync(state => Decide(state, DateTimeOffset.UtcNow.UtcTicks), cancel).ConfigureAwait(false);
                 if (decision.Denied != null) return decision.Denied;
-                if (decision.Wait <= TimeSpan.Zero) return null;
-                await Task.Delay(decision.Wait, cancel).ConfigureAwait(false);
-                if (decision.Reserved) return null;
+                if (decision.Wait > 0) await Task.Delay(TimeSpan.FromTicks(decision.Wait), cancel).ConfigureAwait(false);
+                if (decision.Reserved) break;
             }
+            Interlocked.Increment(ref _inFlight);
             return null;
         }
 
-        private struct Decision
+        /// <summary>Limits learned by an earlier run on this machine (in the state file) pace this one from its first request.</summary>
+        internal void Recall(BudgetState s)
         {
-            public TimeSpan Wait;
+            if (s.WindowLimit > 0) _limitsSeen = true;
+        }
+
+        internal struct Decision
+        {
+            /// <summary>Ticks to wait; then start when Reserved, else decide again.</summary>
+            public long Wait;
             public bool Reserved;
             public ApiOutcome Denied;
         }
 
-        private Decision Decide(BudgetState s, DateTimeOffset now)
+        internal Decision Decide(BudgetState s, long t)
         {
-            long t = now.UtcTicks;
+            var now = new DateTimeOffset(t, TimeSpan.Zero);
             int today = Today(now);
             if (s.Day != today) { s.Day = today; s.DayCount = 0; }
 
@@ -88,66 +132,147 @@ namespace CalStudio.Quota
                 return new Decision { Denied = denied };
             }
 
-            if (s.PauseUntil > t) return new Decision { Wait = TimeSpan.FromTicks(s.PauseUntil - t) };
+            if (s.PauseUntil - t > _maxPause) s.PauseUntil = 0; // stored by an older version or another setting: never sleep that long
+            if (s.PauseUntil > t) return new Decision { Wait = s.PauseUntil - t };
+            s.PauseUntil = 0;
 
             if (s.WindowReset != 0 && s.WindowReset <= t)
             {
-                // The window has turned: assume it is full again until the next answer says otherwise.
+                // The window is entirely free again (its Reset, whatever the scheme): assume so until an answer says otherwise.
                 s.WindowLeft = s.WindowLimit;
+                s.ServerLeft = s.WindowLimit;
                 s.WindowReset = 0;
-            }
-            if (s.WindowReset > t && s.WindowLimit > 0)
-            {
-                if (s.WindowLeft <= 0) return new Decision { Wait = TimeSpan.FromTicks(s.WindowReset - t) + WindowMargin };
-                long spacing = (s.WindowReset - t) / (s.WindowLeft + 1);
-                if (s.LastStart + spacing > t) return new Decision { Wait = TimeSpan.FromTicks(s.LastStart + spacing - t) };
             }
 
             long start = t;
+            if (HeadersApply(s) && s.WindowLeft <= 0)
+            {
+                // Room the answers showed, held only by requests still on their way: their answers may free it (out of order).
+                if (s.WindowReset > t && s.ServerLeft > 0) return new Decision { Wait = Math.Min(s.WindowReset - t + WindowMargin, PollInterval) };
+                if (s.WindowReset > t) return new Decision { Wait = s.WindowReset - t + WindowMargin };
+                // No Reset header: wait a learned window after it was last found open, then probe with one request;
+                // its answer says how many are left, or its 429's Retry-After how long the window really is.
+                if (s.ProbeUntil > t) return new Decision { Wait = Math.Min(s.ProbeUntil - t, PollInterval) };
+                if (s.ResetSent != 0 && s.ProbeUntil == 0)
+                {
+                    // The window turned and this window's requests are spent before any answer brought its Reset: wait for one.
+                    s.ProbeUntil = t + ProbeTimeout;
+                    return new Decision { Wait = PollInterval };
+                }
+                long opensAt = s.WindowLength > 0 && s.WindowOpened > 0 ? s.WindowOpened + s.WindowLength : 0;
+                if (opensAt > t) return new Decision { Wait = opensAt - t + WindowMargin };
+                s.ProbeUntil = t + ProbeTimeout;
+                s.WindowOpened = t;
+            }
             if (_perMinute.HasValue)
             {
+                // A window the answers show full (a sliding window at the plan's rate always is) leaves no room for
+                // arrivals bunched by a loaded machine: space the next slot 4 % wider.
+                long spacing = s.WindowLimit > 0 && s.ServerLeft <= 0 ? Spacing * 104 / 100 : Spacing;
                 start = Math.Max(t, s.NextSlot);
-                s.NextSlot = start + TimeSpan.FromMinutes(1).Ticks / _perMinute.Value;
+                // Slots are taken at most one ahead, so the check below sees the answers of the slots before.
+                if (start - t > spacing) return new Decision { Wait = start - t - spacing };
+                if (PlanOverranWindow(s, start)) start = s.WindowReset + WindowMargin;
+                s.NextSlot = start + spacing;
             }
             s.DayCount++;
             s.LastStart = start;
             if (s.WindowLimit > 0) s.WindowLeft--;
-            return new Decision { Wait = TimeSpan.FromTicks(start - t), Reserved = true };
+            return new Decision { Wait = start - t, Reserved = true };
+        }
+
+        /// <summary>
+        /// With a configured rate: whether the window is spent (as the answers showed it, less the slots taken since)
+        /// and frees sooner than a sliding window would (about a window after its newest request; half a window tells them apart). Then the server's window began before the plan's (a fixed
+        /// window, first requests delayed and bunched), and the slot waits for its Reset rather than meet a 429.
+        /// </summary>
+        private static bool PlanOverranWindow(BudgetState s, long start) =>
+            s.WindowLimit > 2 && s.WindowLeft <= 0 && s.WindowReset > start && s.WindowLength > 0 &&
+            s.WindowReset - start < s.WindowLength / 2;
+
+        /// <summary>Whether the window's headers limit starts: always without a configured rate, else only when they show a lower rate.</summary>
+        private bool HeadersApply(BudgetState s)
+        {
+            if (s.WindowLimit <= 0) return false;
+            if (!_perMinute.HasValue) return true;
+            if (s.WindowLength <= 0) return false; // no Reset to learn the window from: only 429s slow the plan
+            double headerPerMinute = s.WindowLimit * (double)TimeSpan.TicksPerMinute / s.WindowLength;
+            return headerPerMinute < _perMinute.Value * HeaderRateTolerance;
         }
 
         /// <summary>Learns from an answer: rate-limit headers, and a 429's Retry-After as a pause for every request.</summary>
         public void Observe(ApiOutcome outcome)
         {
             if (outcome == null) return;
-            var limits = outcome.RateLimit;
-            bool rateLimited = outcome.StatusCode == 429 && outcome.Kind == OutcomeKind.Transient;
-            if (outcome.Kind == OutcomeKind.QuotaExhausted) return;
-            if (limits?.Remaining == null && !rateLimited) return;
+            int othersInFlight = Interlocked.Decrement(ref _inFlight);
+            if (othersInFlight < 0) { Interlocked.Increment(ref _inFlight); othersInFlight = 0; } // an observe without a turn
+            bool first = !_answered;
+            _answered = true;
+            if (first && _perMinute.HasValue)
+                _budget.Update(s => { s.NextSlot = Math.Max(s.NextSlot, DateTimeOffset.UtcNow.UtcTicks + Spacing); return true; }); // the schedule restarts behind it
+            if (!Learns(outcome)) return;
+            _budget.Update(s => Observe(s, outcome, DateTimeOffset.UtcNow.UtcTicks, othersInFlight));
+        }
+
+        private static bool Learns(ApiOutcome outcome) =>
+            outcome.Kind != OutcomeKind.QuotaExhausted && (outcome.RateLimit?.Remaining != null || IsRateLimited(outcome));
+
+        private static bool IsRateLimited(ApiOutcome outcome) => outcome.StatusCode == 429 && outcome.Kind == OutcomeKind.Transient;
+
+        /// <param name="othersInFlight">Requests this process started that the server may not have counted in this answer.</param>
+        internal bool Observe(BudgetState s, ApiOutcome outcome, long t, int othersInFlight)
+        {
+            if (!Learns(outcome)) return false;
             _limitsSeen = true;
-            _budget.Update(s =>
+            var limits = outcome.RateLimit;
+            if (limits?.Remaining != null)
             {
-                long now = DateTimeOffset.UtcNow.UtcTicks;
-                if (limits?.Remaining != null && limits.Reset.HasValue)
+                long? reset = limits.Reset?.UtcTicks;
+                if (reset - t > LongestWindow.Ticks) return false; // a daily quota: the sender stops, pacing does not wait
+                bool probeAnswer = !reset.HasValue && s.ProbeUntil != 0 && othersInFlight == 0;
+                // The first answer of a window (or a probe's) tells how many are left; within a window answers arrive out of
+                // order, so the fewest shown counts. A Reset clearly later than any seen is a newer window (or a sliding window
+                // or bucket moving on); a Reset already past describes a window that is over.
+                bool firstOfWindow = s.WindowLimit <= 0 ||
+                    (reset.HasValue ? s.WindowReset == 0 || reset > s.WindowReset + SameWindow : probeAnswer);
+                bool windowOver = reset <= t;
+                if (s.WindowLimit <= 0 && !reset.HasValue) s.WindowOpened = t;
+                int remaining = limits.Remaining.Value;
+                // A probe that found the window only partly free (a sliding window's older requests still in it, a bucket
+                // refilling): probe again a request's share of the window later, not a whole window later.
+                if (probeAnswer && s.WindowLength > 0 && limits.Limit.HasValue && remaining < limits.Limit.Value - 1)
+                    s.WindowOpened += s.WindowLength / limits.Limit.Value - s.WindowLength;
+                s.WindowLimit = limits.Limit ?? Math.Max(s.WindowLimit, remaining);
+                if (reset > t)
                 {
-                    long reset = limits.Reset.Value.UtcTicks;
-                    if (reset - now > LongestWindow.Ticks) return false;
-                    if (reset != s.WindowReset && reset > now)
-                    {
-                        s.WindowReset = reset;
-                        s.WindowLeft = limits.Remaining.Value;
-                    }
-                    else if (reset == s.WindowReset)
-                        s.WindowLeft = Math.Min(s.WindowLeft, limits.Remaining.Value);
-                    s.WindowLimit = limits.Limit ?? Math.Max(s.WindowLimit, limits.Remaining.Value);
+                    long observedAt = limits.ObservedAt == default(DateTimeOffset) ? t : Math.Min(t, limits.ObservedAt.UtcTicks);
+                    // A Reset in whole seconds was probably rounded up: learn the shortest window it allows, so a
+                    // configured rate is overridden only when even that shows a lower rate.
+                    long rounding = reset.Value % TimeSpan.TicksPerSecond == 0 ? TimeSpan.TicksPerSecond : 0;
+                    s.WindowLength = Math.Max(s.WindowLength, reset.Value - rounding - observedAt);
+                    s.WindowReset = Math.Max(s.WindowReset, reset.Value);
                 }
-                if (rateLimited)
+                if (!windowOver)
                 {
-                    long pause = now + (outcome.RetryAfter ?? TimeSpan.FromSeconds(1)).Ticks;
-                    s.PauseUntil = Math.Max(s.PauseUntil, pause);
-                    s.WindowLeft = 0;
+                    // The answer counts the requests that reached the server before it; those still on their way will count too.
+                    s.ServerLeft = firstOfWindow ? remaining : Math.Min(s.ServerLeft, remaining);
+                    s.WindowLeft = (int)s.ServerLeft - othersInFlight;
                 }
-                return true;
-            });
+                if (probeAnswer || reset.HasValue) s.ProbeUntil = 0;
+                s.ResetSent = reset.HasValue ? 1 : 0;
+                if (s.WindowLength > 0) _learnedPerSecond = s.WindowLimit * (double)TimeSpan.TicksPerSecond / s.WindowLength;
+            }
+            if (IsRateLimited(outcome))
+            {
+                long wait = (outcome.RetryAfter ?? TimeSpan.FromSeconds(1)).Ticks;
+                if (wait <= _maxPause) s.PauseUntil = Math.Max(s.PauseUntil, t + wait);
+                // Without a Reset header, the Retry-After shows how long the window found open at WindowOpened lasts.
+                if (outcome.RateLimit?.Reset == null && s.WindowOpened > 0 && wait <= LongestWindow.Ticks)
+                    s.WindowLength = Math.Max(s.WindowLength, t + wait - s.WindowOpened);
+                s.WindowLeft = 0;
+                s.ProbeUntil = 0;
+            }
+            return true;
         }
 
         public QuotaSnapshot Snapshot()
