@@ -192,7 +192,8 @@ namespace CalStudio.Tests
             budget.Update(s => { s.NextSlot = 1; s.PauseUntil = 2; s.DayCount = 3; return 0; });
             var state = FileState(StatePath);
             Assert.Equal(new long[] { 1, 2, 3 }, new long[] { state.NextSlot, state.PauseUntil, state.DayCount });
-            Assert.Equal("1 0 3 0 0 0 2 0", File.ReadAllText(StatePath).TrimEnd(' '));
+            Assert.Equal(state.Serialize(), File.ReadAllText(StatePath).TrimEnd(' '));
+            Assert.DoesNotContain("123456", File.ReadAllText(StatePath));
         }
 
         [Fact]

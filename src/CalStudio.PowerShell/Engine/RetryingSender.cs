@@ -49,7 +49,9 @@ namespace CalStudio.Engine
     {
         /// <summary>Waits for this request's turn; returns a refusal instead when the local daily count is spent.</summary>
         Task<ApiOutcome> WaitTurnAsync(CancellationToken cancel);
-        void Observe(ApiOutcome outcome);
+        Task ObserveAsync(ApiOutcome outcome, CancellationToken cancel);
+        /// <summary>A turn granted by <see cref="WaitTurnAsync"/> ended with no answer to observe.</summary>
+        void TurnAbandoned();
     }
 
     /// <summary>What the batch says about each attempt: whether it may start, and what its answer means for the rest.</summary>
@@ -101,7 +103,7 @@ namespace CalStudio.Engine
                 // would go stale, and stale turns released together are a burst.
                 await _inFlight.EnterAsync(noNewAttempts).ConfigureAwait(false);
                 var onWire = new Stopwatch();
-                bool started = false;
+                bool started = false, turnTaken = false;
                 try
                 {
                     if (!await _policy.MayAttemptAsync(noNewAttempts).ConfigureAwait(false))
@@ -109,6 +111,7 @@ namespace CalStudio.Engine
                     started = true;
                     var refused = await _pacer.WaitTurnAsync(noNewAttempts).ConfigureAwait(false);
                     if (refused != null) return SendResult.Ended(refused, attempt - 1, Elapsed());
+                    turnTaken = true;
                     noNewAttempts.ThrowIfCancellationRequested(); // a stop may have come during the turn's wait
                     if (sinceFirstSend == null) sinceFirstSend = Stopwatch.StartNew();
                     onWire.Start();
@@ -118,8 +121,9 @@ namespace CalStudio.Engine
                 {
                     if (started) _policy.AttemptEnded(outcome);
                     _inFlight.Exit(new AttemptReport(outcome, onWire.Elapsed));
+                    if (turnTaken && outcome == null) _pacer.TurnAbandoned();
                 }
-                _pacer.Observe(outcome);
+                await _pacer.ObserveAsync(outcome, CancellationToken.None).ConfigureAwait(false);
 
                 if (outcome.Kind == OutcomeKind.Transient && outcome.RetryAfter > _settings.MaxRetryWait)
                     outcome = QuotaSpent(outcome);

@@ -201,17 +201,29 @@ namespace CalStudio.Quota
         }
 
         /// <summary>Learns from an answer: rate-limit headers, and a 429's Retry-After as a pause for every request.</summary>
-        public void Observe(ApiOutcome outcome)
+        public void Observe(ApiOutcome outcome) => ObserveAsync(outcome, CancellationToken.None).GetAwaiter().GetResult();
+
+        /// <summary>As <see cref="Observe(ApiOutcome)"/>, without blocking a pool thread while another process holds the state file.</summary>
+        public async Task ObserveAsync(ApiOutcome outcome, CancellationToken cancel)
         {
             if (outcome == null) return;
-            int othersInFlight = Interlocked.Decrement(ref _inFlight);
-            if (othersInFlight < 0) { Interlocked.Increment(ref _inFlight); othersInFlight = 0; } // an observe without a turn
+            int othersInFlight = EndTurn();
             bool first = !_answered;
             _answered = true;
-            if (first && _perMinute.HasValue)
-                _budget.Update(s => { s.NextSlot = Math.Max(s.NextSlot, DateTimeOffset.UtcNow.UtcTicks + Spacing); return true; }); // the schedule restarts behind it
+            if (first && _perMinute.HasValue) // the schedule restarts behind the first answer
+                await _budget.UpdateAsync(s => { s.NextSlot = Math.Max(s.NextSlot, DateTimeOffset.UtcNow.UtcTicks + Spacing); return true; }, cancel).ConfigureAwait(false);
             if (!Learns(outcome)) return;
-            _budget.Update(s => Observe(s, outcome, DateTimeOffset.UtcNow.UtcTicks, othersInFlight));
+            await _budget.UpdateAsync(s => Observe(s, outcome, DateTimeOffset.UtcNow.UtcTicks, othersInFlight), cancel).ConfigureAwait(false);
+        }
+
+        /// <summary>A turn that ended without an answer (cancelled on the wire): no longer in flight, nothing to learn.</summary>
+        public void TurnAbandoned() => EndTurn();
+
+        private int EndTurn()
+        {
+            int othersInFlight = Interlocked.Decrement(ref _inFlight);
+            if (othersInFlight < 0) { Interlocked.Increment(ref _inFlight); othersInFlight = 0; } // an end without a turn
+            return othersInFlight;
         }
 
         private static bool Learns(ApiOutcome outcome) =>

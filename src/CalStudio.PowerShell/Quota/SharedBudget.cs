@@ -189,11 +189,17 @@ namespace CalStudio.Quota
             int countedInMemory = memory.DayCount - (memory.Day == _shared.DayAtFallback ? _shared.CountAtFallback : 0);
             if (memory.Day > file.Day) { merged.Day = memory.Day; merged.DayCount = memory.DayCount; }
             else if (memory.Day == file.Day) merged.DayCount = file.DayCount + Math.Max(0, countedInMemory);
+            merged.WindowLength = Math.Max(file.WindowLength, memory.WindowLength);
+            merged.ProbeUntil = Math.Max(file.ProbeUntil, memory.ProbeUntil);
             if (memory.WindowReset > file.WindowReset)
             {
+                // The newer window is the one this process saw: all of its fields come together.
                 merged.WindowReset = memory.WindowReset;
                 merged.WindowLimit = memory.WindowLimit;
                 merged.WindowLeft = memory.WindowLeft;
+                merged.WindowOpened = memory.WindowOpened;
+                merged.ServerLeft = memory.ServerLeft;
+                merged.ResetSent = memory.ResetSent;
             }
             else if (memory.WindowReset == file.WindowReset)
             {
