@@ -186,5 +186,30 @@ namespace CalStudio.Tests
             Assert.DoesNotContain(typeof(ApiOutcome).GetProperties(), p => p.SetMethod != null && p.SetMethod.IsPublic &&
                 !p.SetMethod.ReturnParameter.GetRequiredCustomModifiers().Any(m => m.Name == "IsExternalInit"));
         }
+
+        private sealed class SlowTurnPacer : IPacer
+        {
+            public Task<ApiOutcome> WaitTurnAsync(CancellationToken cancel) => Task.Delay(TimeSpan.FromSeconds(1), cancel).ContinueWith(_ => (ApiOutcome)null);
+            public Task ObserveAsync(ApiOutcome outcome, CancellationToken cancel) => Task.CompletedTask;
+            public void TurnAbandoned() { }
+        }
+
+        private sealed class AlwaysAttempt : IAttemptPolicy
+        {
+            public Task<bool> MayAttemptAsync(CancellationToken cancel) => Task.FromResult(true);
+            public void AttemptEnded(ApiOutcome outcome) { }
+        }
+
+        [Fact]
+        public async Task Duration_runs_from_the_first_send_not_from_the_queue()
+        {
+            // A second of waiting for the pacing turn, then an instant answer: the row's Duration is the answer's time only.
+            var sender = new RetryingSender((request, cancel) => Task.FromResult(Answer(200)), new RetrySettings(), new SlowTurnPacer(),
+                                            new FixedInFlightGate(1), new AlwaysAttempt());
+            var result = await sender.SendAsync(new PromptRequest("p", "app", null), CancellationToken.None, CancellationToken.None, null);
+            Assert.True(result.Outcome.IsSuccess);
+            Assert.Equal(1, result.Attempts);
+            Assert.True(result.Duration < TimeSpan.FromSeconds(1), "Duration " + result.Duration + " includes the pacer's wait");
+        }
     }
 }

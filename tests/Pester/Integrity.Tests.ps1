@@ -201,3 +201,28 @@ Describe 'The key never reaches the resume command' {
         $caught.ErrorDetails.Message | Should -Not -Match 'cs_oneliner_secret'
     }
 }
+
+Describe 'Error texts state each fact once' {
+    It 'names a refused connection once, keeping the transport exception as the inner exception' {
+        $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+        $listener.Start(); $port = $listener.LocalEndpoint.Port; $listener.Stop() # a port with nobody listening
+        Connect-CalStudio -ApiKey (ConvertTo-SecureString 'cs_nobody_home_1' -AsPlainText -Force) -BaseUri "http://127.0.0.1:$port" -AppName x -MaxRetries 0
+        $null = Invoke-CalStudioPrompt -Prompt 'anyone?' -ErrorVariable errs -ErrorAction SilentlyContinue
+        $errs[0].FullyQualifiedErrorId | Should -Be (& $Fq 'ApiConnectionFailed')
+        $message = $errs[0].Exception.Message
+        ([regex]::Matches($message, 'refused', 'IgnoreCase')).Count | Should -Be 1 -Because $message
+        $errs[0].Exception.InnerException | Should -BeOfType [System.Net.Http.HttpRequestException]
+    }
+
+    It 'names the 401 once in the key-rejected stop' {
+        $emu = Start-CalStudioEmulator
+        try {
+            Connect-CalStudio -ApiKey (ConvertTo-SecureString 'cs_not_the_key_9' -AsPlainText -Force) -BaseUri $emu.Uri -AppName x
+            $caught = $null
+            try { $null = Invoke-CalStudioPrompt -Prompt 'let me in' } catch { $caught = $_ }
+            $caught.FullyQualifiedErrorId | Should -Be (& $Fq 'ApiKeyRejected')
+            ([regex]::Matches($caught.Exception.Message, '401')).Count | Should -Be 1 -Because $caught.Exception.Message
+        }
+        finally { $emu | Stop-CalStudioEmulator }
+    }
+}

@@ -33,31 +33,21 @@ namespace CalStudio.Commands
         private bool _mayConfirm;
         private BatchProgress _progress;
 
-        [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
-        [Alias("Question", "Text", "Input")]
-        [AllowNull, AllowEmptyString]
-        [PromptArgument]
+        [Parameter(Position = 0, ValueFromPipelineByPropertyName = true), Alias("Question", "Text", "Input"), AllowNull, AllowEmptyString, PromptArgument]
         public string Prompt { get; set; }
 
         /// <summary>The prompt built from the row's columns: "Summarise {Subject}: {Body}" ({{ and }} are literal braces).</summary>
-        [Parameter]
-        [ValidateNotNullOrEmpty]
+        [Parameter, ValidateNotNullOrEmpty]
         public string PromptTemplate { get; set; }
 
         /// <summary>The pipeline object: a string is the prompt; an object's other properties are carried to the output.</summary>
-        [Parameter(ValueFromPipeline = true)]
-        [AllowNull]
+        [Parameter(ValueFromPipeline = true), AllowNull]
         public PSObject InputObject { get; set; }
 
-        [Parameter(ValueFromPipelineByPropertyName = true)]
-        [Alias("App")]
-        [AllowNull, AllowEmptyString]
-        [ArgumentCompleter(typeof(AppNameCompleter))]
+        [Parameter(ValueFromPipelineByPropertyName = true), Alias("App"), AllowNull, AllowEmptyString, ArgumentCompleter(typeof(AppNameCompleter))]
         public string AppName { get; set; }
 
-        [Parameter(ValueFromPipelineByPropertyName = true)]
-        [Alias("Url", "File")]
-        [AllowNull, AllowEmptyString]
+        [Parameter(ValueFromPipelineByPropertyName = true), Alias("Url", "File"), AllowNull, AllowEmptyString]
         public string FileUrl { get; set; }
 
         [Parameter] [ValidateRange(1, 256)] public int ThrottleLimit { get; set; }
