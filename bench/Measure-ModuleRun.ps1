@@ -10,7 +10,7 @@ param(
     [int] $Count = 400,
     # 0: not given, so requests in flight follow the module's default (rate x latency when the rate is known).
     [int] $ThrottleLimit = 16,
-    # Given to Connect-CalStudio when above 0 (the allowed rate the module may use).
+    # Given to Connect-CalStudio when above 0 (the allowed rate the module may use); 0: pacing from the headers alone.
     [int] $RequestsPerMinute = 0,
     [double] $RetryDelaySec = -1,
     [string] $Prefix = 'mod-',
@@ -21,8 +21,6 @@ param(
     # Measured runs in this process, one result object each (after the warm-up, so JIT and tiering settle first).
     [int] $Repeat = 1,
     [switch] $MeasureIdleCpu,
-    # Connect-CalStudio -RequestsPerMinute (0: not given, pacing from the headers alone).
-    [int] $RequestsPerMinute = 0,
     [switch] $CheckRows
 )
 $ErrorActionPreference = 'Stop'
@@ -47,7 +45,6 @@ if ($WarmUp -gt 0) {
     $warmCpuMs = ((Get-Cpu) - $c0).TotalMilliseconds
 }
 
-if ($RequestsPerMinute -gt 0) { $connect.RequestsPerMinute = $RequestsPerMinute }
 Connect-CalStudio @connect
 
 foreach ($rep in 1..$Repeat) {
