@@ -51,22 +51,11 @@ namespace CalStudio.Client
             sb.Append('"');
             foreach (char c in value)
             {
-                switch (c)
-                {
-                    case '"': sb.Append("\\\""); break;
-                    case '\\': sb.Append("\\\\"); break;
-                    case '\n': sb.Append("\\n"); break;
-                    case '\r': sb.Append("\\r"); break;
-                    case '\t': sb.Append("\\t"); break;
-                    case '\b': sb.Append("\\b"); break;
-                    case '\f': sb.Append("\\f"); break;
-                    default:
-                        if (c < 0x20 || c == '\u2028' || c == '\u2029')
-                            sb.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
-                        else
-                            sb.Append(c);
-                        break;
-                }
+                // Quote, backslash and controls must be escaped; U+2028/2029 are, for JavaScript readers; '/' need not be.
+                if (c >= 0x20 && c != '"' && c != '\\' && c != '\u2028' && c != '\u2029') { sb.Append(c); continue; }
+                int k = JsonLexer.EscapedCharacters.IndexOf(c);
+                if (k >= 0) sb.Append('\\').Append(JsonLexer.EscapeLetters[k]);
+                else sb.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
             }
             sb.Append('"');
         }

@@ -41,6 +41,10 @@ namespace CalStudio.Client
         /// </summary>
         internal const MethodImplOptions Hot = (MethodImplOptions)512;
 
+        /// <summary>The two-character escapes (RFC 8259 section 7): a backslash and EscapeLetters[k] stand for EscapedCharacters[k].</summary>
+        internal const string EscapeLetters = "\"\\/bfnrt";
+        internal const string EscapedCharacters = "\"\\/\b\f\n\r\t";
+
         /// <summary>The index of the first character at or after <paramref name="i"/> that is not JSON whitespace.</summary>
         [MethodImpl(Hot)]
         public static int SkipWhitespace(string s, int i)
@@ -127,23 +131,16 @@ namespace CalStudio.Client
                 sb.Append(s, runStart, i - runStart);
                 i++; // backslash
                 if (i >= s.Length) { error = JsonLexError.UnterminatedEscape; return false; }
-                switch (s[i])
+                if (s[i] == 'u')
                 {
-                    case '"': sb.Append('"'); break;
-                    case '\\': sb.Append('\\'); break;
-                    case '/': sb.Append('/'); break;
-                    case 'b': sb.Append('\b'); break;
-                    case 'f': sb.Append('\f'); break;
-                    case 'n': sb.Append('\n'); break;
-                    case 'r': sb.Append('\r'); break;
-                    case 't': sb.Append('\t'); break;
-                    case 'u':
-                        i++;
-                        if (!TryAppendUnicodeEscape(s, ref i, sb, out error)) return false;
-                        runStart = i;
-                        continue;
-                    default: error = JsonLexError.InvalidEscape; return false;
+                    i++;
+                    if (!TryAppendUnicodeEscape(s, ref i, sb, out error)) return false;
+                    runStart = i;
+                    continue;
                 }
+                int k = EscapeLetters.IndexOf(s[i]);
+                if (k < 0) { error = JsonLexError.InvalidEscape; return false; }
+                sb.Append(EscapedCharacters[k]);
                 runStart = ++i;
             }
             error = JsonLexError.UnterminatedString;
