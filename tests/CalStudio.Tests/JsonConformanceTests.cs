@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Text;
 using CalStudio.Client;
+using CalStudio.Journal;
 using Xunit;
 
 namespace CalStudio.Tests
@@ -12,6 +13,8 @@ namespace CalStudio.Tests
     /// <summary>
     /// RFC 8259 conformance of Json.Parse: documents it must read (with the value it must give) and documents it must
     /// refuse. Expected values are written in a compact notation (see <see cref="Show"/>) so each case is one line.
+    /// Every case is also run through the journal's flat-line reader (FlatJsonObject), which must give the same verdict
+    /// and value wherever the document is, or can stand as a member value in, an object of scalars.
     /// </summary>
     public class JsonConformanceTests
     {
@@ -67,6 +70,11 @@ namespace CalStudio.Tests
             Assert.Equal(expected, Show(Json.Parse(json)));
             Assert.True(Json.TryParse(json, out object value));
             Assert.Equal(expected, Show(value));
+
+            if (value is Dictionary<string, object>)
+                Assert.Equal(HasNestedValue(json) ? "refused" : expected, ShowFlat(json));
+            else if (!(value is List<object>))
+                Assert.Equal("{v:" + expected + "}", ShowFlat(AsMemberValue(json)));
         }
 
         [Theory]
@@ -173,6 +181,41 @@ namespace CalStudio.Tests
             Assert.Throws<FormatException>(() => Json.Parse(json));
             Assert.False(Json.TryParse(json, out object value));
             Assert.Null(value);
+
+            Assert.Equal("refused", ShowFlat(json));
+            // Still invalid as a member value, for both readers: the flat reader meets the same tokens there.
+            Assert.False(Json.TryParse(AsMemberValue(json), out _));
+            Assert.Equal("refused", ShowFlat(AsMemberValue(json)));
+        }
+
+        [Theory]
+        [InlineData("\\ud800")]
+        [InlineData("\\udfff")]
+        [InlineData("\\ude00\\ud83d")]
+        [InlineData("\\ud83d\\u0041")]
+        [InlineData("\\ud83d")]
+        public void The_journal_refuses_a_line_with_a_lone_surrogate_escape_as_Json_Parse_does(string escapes)
+        {
+            string good = JournalEntry.ToLine(new Response { RowKey = "1", Success = true, Prompt = "p", Message = "m" }, null);
+            Assert.True(JournalEntry.TryParse(good, out _, out _));
+            Assert.True(Json.TryParse(good, out _));
+
+            string damaged = good.Replace("\"message\":\"m\"", "\"message\":\"m" + escapes + "\"");
+            Assert.NotEqual(good, damaged);
+            var ex = Assert.Throws<FormatException>(() => Json.Parse(damaged));
+            Assert.Contains("surrogate", ex.Message);
+            Assert.Null(FlatJsonObject.TryParse(damaged));
+            Assert.False(JournalEntry.TryParse(damaged, out Response response, out _));
+            Assert.Null(response);
+        }
+
+        [Fact]
+        public void Both_readers_give_the_same_values_for_a_journal_line_with_every_kind_of_scalar()
+        {
+            string line = "{\"s\":\"a\\\"\\u00e9\\ud83d\\ude00\\n\",\"i\":-0,\"n\":412,\"d\":-12.5e-3,\"big\":1234567890123456789," +
+                          "\"t\":true,\"f\":false,\"z\":null,\"s\":\"last\"}";
+            Assert.Equal(Show(Json.Parse(line)), ShowFlat(line));
+            Assert.Equal("{big:1.2345678901234568E+18,d:-0.0125,f:false,i:-0,n:412,s:'last',t:true,z:null}", ShowFlat(line));
         }
 
         [Fact]
@@ -229,6 +272,22 @@ namespace CalStudio.Tests
             string written = sb.ToString();
             Assert.Equal(value, Json.Parse(written));
             foreach (char c in written) Assert.False(c < 0x20, "a raw control character in " + written);
+        }
+
+        /// <summary>The document as the value of a member "v" of an otherwise empty object.</summary>
+        private static string AsMemberValue(string json) => "{\"v\":" + json + "}";
+
+        /// <summary>An object or array inside the top-level object, even one a later member replaces (no case has a brace or bracket inside a string).</summary>
+        private static bool HasNestedValue(string json) => json.IndexOfAny(new[] { '{', '[' }, json.IndexOf('{') + 1) >= 0;
+
+        /// <summary>What FlatJsonObject reads, folded as Json.Parse folds an object (the last of a repeated name wins), shown as <see cref="Show"/> does; "refused" for null.</summary>
+        private static string ShowFlat(string line)
+        {
+            var members = FlatJsonObject.TryParse(line);
+            if (members == null) return "refused";
+            var map = new Dictionary<string, object>(StringComparer.Ordinal);
+            foreach (var m in members) map[m.Key] = m.Value;
+            return Show(map);
         }
 
         /// <summary>

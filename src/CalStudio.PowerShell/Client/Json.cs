@@ -21,6 +21,7 @@ namespace CalStudio.Client
     /// as the same string.</item>
     /// <item>Nesting deeper than 64 arrays or objects is refused (no stack overflow on hostile input).</item>
     /// </list>
+    /// The lexical grammar (strings, numbers, literals, whitespace) is <see cref="JsonLexer"/>'s, shared with the journal's reader.
     /// </summary>
     internal static class Json
     {
@@ -50,22 +51,11 @@ namespace CalStudio.Client
             sb.Append('"');
             foreach (char c in value)
             {
-                switch (c)
-                {
-                    case '"': sb.Append("\\\""); break;
-                    case '\\': sb.Append("\\\\"); break;
-                    case '\n': sb.Append("\\n"); break;
-                    case '\r': sb.Append("\\r"); break;
-                    case '\t': sb.Append("\\t"); break;
-                    case '\b': sb.Append("\\b"); break;
-                    case '\f': sb.Append("\\f"); break;
-                    default:
-                        if (c < 0x20 || c == '\u2028' || c == '\u2029')
-                            sb.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
-                        else
-                            sb.Append(c);
-                        break;
-                }
+                // Quote, backslash and controls must be escaped; U+2028/2029 are, for JavaScript readers; '/' need not be.
+                if (c >= 0x20 && c != '"' && c != '\\' && c != '\u2028' && c != '\u2029') { sb.Append(c); continue; }
+                int k = JsonLexer.EscapedCharacters.IndexOf(c);
+                if (k >= 0) sb.Append('\\').Append(JsonLexer.EscapeLetters[k]);
+                else sb.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
             }
             sb.Append('"');
         }
@@ -81,34 +71,22 @@ namespace CalStudio.Client
             public FormatException Error(string what) =>
                 new FormatException(what + " at character " + _i.ToString(CultureInfo.InvariantCulture) + ".");
 
-            public void SkipWhitespace()
-            {
-                while (_i < _s.Length && (_s[_i] == ' ' || _s[_i] == '\t' || _s[_i] == '\n' || _s[_i] == '\r')) _i++;
-            }
+            private FormatException Error(JsonLexError error) => Error(JsonLexer.Describe(error, _s, _i));
+
+            public void SkipWhitespace() => _i = JsonLexer.SkipWhitespace(_s, _i);
 
             public object ReadValue(int depth)
             {
                 if (depth > MaxDepth) throw Error("JSON nested too deeply");
                 if (AtEnd) throw Error("Unexpected end of JSON");
-                char c = _s[_i];
-                switch (c)
+                switch (_s[_i])
                 {
                     case '{': return ReadObject(depth);
                     case '[': return ReadArray(depth);
-                    case '"': return ReadString();
-                    case 't': Expect("true"); return true;
-                    case 'f': Expect("false"); return false;
-                    case 'n': Expect("null"); return null;
                     default:
-                        if (c == '-' || (c >= '0' && c <= '9')) return ReadNumber();
-                        throw Error("Unexpected character '" + c + "'");
+                        if (!JsonLexer.TryReadScalar(_s, ref _i, out object value, out JsonLexError error)) throw Error(error);
+                        return value;
                 }
-            }
-
-            private void Expect(string literal)
-            {
-                if (string.CompareOrdinal(_s, _i, literal, 0, literal.Length) != 0) throw Error("Invalid literal");
-                _i += literal.Length;
             }
 
             private Dictionary<string, object> ReadObject(int depth)
@@ -121,7 +99,7 @@ namespace CalStudio.Client
                 {
                     SkipWhitespace();
                     if (AtEnd || _s[_i] != '"') throw Error("Expected a property name");
-                    string name = ReadString();
+                    if (!JsonLexer.TryReadString(_s, ref _i, out string name, out JsonLexError error)) throw Error(error);
                     SkipWhitespace();
                     if (AtEnd || _s[_i] != ':') throw Error("Expected ':'");
                     _i++;
@@ -151,142 +129,6 @@ namespace CalStudio.Client
                     if (_s[_i] == ']') { _i++; return result; }
                     throw Error("Expected ',' or ']'");
                 }
-            }
-
-            private string ReadString()
-            {
-                _i++; // opening quote
-                // Most strings have no escape: take them in one piece.
-                int runStart = _i;
-                StringBuilder sb = null;
-                while (true)
-                {
-                    if (AtEnd) throw Error("Unterminated string");
-                    char c = _s[_i];
-                    if (c == '"')
-                    {
-                        string tail = _s.Substring(runStart, _i - runStart);
-                        _i++;
-                        return sb == null ? tail : sb.Append(tail).ToString();
-                    }
-                    if (c < 0x20) throw Error("Control character in string");
-                    if (c != '\\') { _i++; continue; }
-
-                    if (sb == null) sb = new StringBuilder();
-                    sb.Append(_s, runStart, _i - runStart);
-                    _i++; // backslash
-                    if (AtEnd) throw Error("Unterminated escape");
-                    char e = _s[_i++];
-                    switch (e)
-                    {
-                        case '"': sb.Append('"'); break;
-                        case '\\': sb.Append('\\'); break;
-                        case '/': sb.Append('/'); break;
-                        case 'b': sb.Append('\b'); break;
-                        case 'f': sb.Append('\f'); break;
-                        case 'n': sb.Append('\n'); break;
-                        case 'r': sb.Append('\r'); break;
-                        case 't': sb.Append('\t'); break;
-                        case 'u': AppendUnicodeEscape(sb); break;
-                        default: _i--; throw Error("Invalid escape '\\" + e + "'");
-                    }
-                    runStart = _i;
-                }
-            }
-
-            // After "\u": four hex digits; a surrogate must come as a high-low pair of escapes.
-            private void AppendUnicodeEscape(StringBuilder sb)
-            {
-                char code = ReadHex4();
-                if (char.IsLowSurrogate(code)) throw Error("A \\u escape of a low surrogate without a high one before it");
-                if (char.IsHighSurrogate(code))
-                {
-                    if (_i + 2 > _s.Length || _s[_i] != '\\' || _s[_i + 1] != 'u')
-                        throw Error("A \\u escape of a high surrogate not followed by a low one");
-                    _i += 2;
-                    char low = ReadHex4();
-                    if (!char.IsLowSurrogate(low)) throw Error("A \\u escape of a high surrogate not followed by a low one");
-                    sb.Append(code).Append(low);
-                    return;
-                }
-                sb.Append(code);
-            }
-
-            private char ReadHex4()
-            {
-                if (_i + 4 > _s.Length) throw Error("Short \\u escape");
-                int code = 0;
-                for (int k = 0; k < 4; k++)
-                {
-                    int digit = HexValue(_s[_i + k]);
-                    if (digit < 0) throw Error("Invalid \\u escape");
-                    code = (code << 4) | digit;
-                }
-                _i += 4;
-                return (char)code;
-            }
-
-            private static int HexValue(char c)
-            {
-                if (c >= '0' && c <= '9') return c - '0';
-                if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-                if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-                return -1;
-            }
-
-            private bool AtDigit => _i < _s.Length && _s[_i] >= '0' && _s[_i] <= '9';
-
-            // RFC 8259: -? (0 | [1-9][0-9]*) (\.[0-9]+)? ([eE][+-]?[0-9]+)?
-            private double ReadNumber()
-            {
-                int start = _i;
-                bool negative = _s[_i] == '-';
-                if (negative) _i++;
-                if (!AtDigit) throw Error("Invalid number: a digit must follow '-'");
-                if (_s[_i] == '0')
-                {
-                    _i++;
-                    if (AtDigit) throw Error("Invalid number: leading zero");
-                }
-                else
-                {
-                    while (AtDigit) _i++;
-                }
-                int integerEnd = _i;
-                if (_i < _s.Length && _s[_i] == '.')
-                {
-                    _i++;
-                    if (!AtDigit) throw Error("Invalid number: a digit must follow '.'");
-                    while (AtDigit) _i++;
-                }
-                if (_i < _s.Length && (_s[_i] == 'e' || _s[_i] == 'E'))
-                {
-                    _i++;
-                    if (_i < _s.Length && (_s[_i] == '+' || _s[_i] == '-')) _i++;
-                    if (!AtDigit) throw Error("Invalid number: a digit must follow the exponent");
-                    while (AtDigit) _i++;
-                }
-
-                // Short integers (status codes, counts, milliseconds) are exact in a long: no substring, no culture.
-                int digits = integerEnd - start - (negative ? 1 : 0);
-                if (_i == integerEnd && digits <= 15)
-                {
-                    long n = 0;
-                    for (int k = integerEnd - digits; k < integerEnd; k++) n = n * 10 + (_s[k] - '0');
-                    return negative ? (n == 0 ? -0.0 : -n) : n;
-                }
-
-                // The grammar is checked above, so only the range can fail here: .NET Framework throws on overflow,
-                // .NET Core returns infinity; both are refused.
-                double d;
-                try { d = double.Parse(_s.Substring(start, _i - start), NumberStyles.Float, CultureInfo.InvariantCulture); }
-                catch (OverflowException) { d = double.PositiveInfinity; }
-                if (double.IsInfinity(d) || double.IsNaN(d))
-                {
-                    _i = start;
-                    throw Error("Number out of range");
-                }
-                return d;
             }
         }
     }
