@@ -116,6 +116,9 @@ namespace CalStudio.Engine
                     if (sinceFirstSend == null) sinceFirstSend = Stopwatch.StartNew();
                     onWire.Start();
                     outcome = await _send(request, abort).ConfigureAwait(false);
+                    onWire.Stop();
+                    // Learned while the slot is still held: the next prompt to take it is paced by this answer's headers.
+                    await _pacer.ObserveAsync(outcome, CancellationToken.None).ConfigureAwait(false);
                 }
                 finally
                 {
@@ -123,7 +126,6 @@ namespace CalStudio.Engine
                     _inFlight.Exit(new AttemptReport(outcome, onWire.Elapsed));
                     if (turnTaken && outcome == null) _pacer.TurnAbandoned();
                 }
-                await _pacer.ObserveAsync(outcome, CancellationToken.None).ConfigureAwait(false);
 
                 if (outcome.Kind == OutcomeKind.Transient && outcome.RetryAfter > _settings.MaxRetryWait)
                     outcome = QuotaSpent(outcome);
