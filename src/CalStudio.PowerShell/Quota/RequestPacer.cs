@@ -150,6 +150,9 @@ namespace CalStudio.Quota
                 // Room the answers showed, held only by requests still on their way: their answers may free it (out of order).
                 if (s.WindowReset > t && s.ServerLeft > 0) return new Decision { Wait = Math.Min(s.WindowReset - t + WindowMargin, PollInterval) };
                 if (s.WindowReset > t) return new Decision { Wait = s.WindowReset - t + WindowMargin };
+                // No Reset header, room held only by requests in flight: their answers tell whether it is really spent
+                // (a probe sent now would get an older request's answer taken for its own).
+                if (s.ServerLeft > 0) return new Decision { Wait = PollInterval };
                 // No Reset header: wait a learned window after it was last found open, then probe with one request;
                 // its answer says how many are left, or its 429's Retry-After how long the window really is.
                 if (s.ProbeUntil > t) return new Decision { Wait = Math.Min(s.ProbeUntil - t, PollInterval) };
