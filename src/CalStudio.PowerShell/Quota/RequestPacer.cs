@@ -163,6 +163,8 @@ namespace CalStudio.Quota
                     return new Decision { Wait = PollInterval };
                 }
                 long opensAt = s.WindowLength > 0 && s.WindowOpened > 0 ? s.WindowOpened + s.WindowLength : 0;
+                // A bucket refills a request at least every RefillTicks: after the last start, one more can pass.
+                if (s.RefillTicks > 0 && opensAt > 0) opensAt = Math.Max(opensAt, s.LastStart + s.RefillTicks);
                 if (opensAt > t) return new Decision { Wait = opensAt - t + WindowMargin };
                 s.ProbeUntil = t + ProbeTimeout;
                 s.WindowOpened = t;
@@ -255,8 +257,9 @@ namespace CalStudio.Quota
                 int remaining = limits.Remaining.Value;
                 // A probe that found the window only partly free (a sliding window's older requests still in it, a bucket
                 // refilling): probe again a request's share of the window later, not a whole window later.
+                if (!reset.HasValue && outcome.StatusCode != 429) LearnRefill(s, remaining, t, othersInFlight);
                 if (probeAnswer && s.WindowLength > 0 && limits.Limit.HasValue && remaining < limits.Limit.Value - 1)
-                    s.WindowOpened += s.WindowLength / limits.Limit.Value - s.WindowLength;
+                    s.WindowOpened += Math.Max(s.WindowLength / limits.Limit.Value, s.RefillTicks) - s.WindowLength;
                 s.WindowLimit = limits.Limit ?? Math.Max(s.WindowLimit, remaining);
                 if (reset > t)
                 {
@@ -284,10 +287,31 @@ namespace CalStudio.Quota
                 // Without a Reset header, the Retry-After shows how long the window found open at WindowOpened lasts.
                 if (outcome.RateLimit?.Reset == null && s.WindowOpened > 0 && wait <= LongestWindow.Ticks)
                     s.WindowLength = Math.Max(s.WindowLength, t + wait - s.WindowOpened);
+                if (outcome.RateLimit?.Reset == null)
+                {
+                    // Spent when the probe arrived (its start, or before it when the 429 was not the probe's): refills count from here.
+                    s.SpentAt = s.ProbeUntil != 0 ? s.ProbeUntil - ProbeTimeout : Math.Min(t, s.WindowOpened);
+                    s.SpentCount = s.DayCount;
+                }
                 s.WindowLeft = 0;
                 s.ProbeUntil = 0;
             }
             return true;
+        }
+
+        /// <summary>
+        /// Without a Reset header, after a 429 found the window spent: the requests freed since (those this answer shows
+        /// left, and those started in between that have been answered) bound how long a bucket takes to refill one.
+        /// Less than a request's worth was left when the window was found spent, so the bound is safe.
+        /// </summary>
+        private static void LearnRefill(BudgetState s, int remaining, long t, int othersInFlight)
+        {
+            if (s.SpentAt <= 0 || t <= s.SpentAt) return;
+            long startedBetween = Math.Max(0, s.DayCount - s.SpentCount - othersInFlight - 1);
+            long freed = remaining + startedBetween;
+            if (freed <= 0) return;
+            long perRequest = (t - s.SpentAt) / freed;
+            s.RefillTicks = s.RefillTicks == 0 ? perRequest : Math.Min(s.RefillTicks, perRequest);
         }
 
         public QuotaSnapshot Snapshot()
