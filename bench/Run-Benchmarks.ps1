@@ -504,6 +504,9 @@ Connect-CalStudio -ApiKey (ConvertTo-SecureString $(Q $emu.Key) -AsPlainText -Fo
     Add-Row "$name memory" "+$(F $growthMb '0') MB peak working set" "$(F ($r.WorkingSetBefore / 1MB) '0') MB before" ($growthMb / 300) '<= 1.00x of +300 MB' ($growthMb -le 300)
     Add-Note $name ("One fresh pwsh: a warm-up open, 3 empty-journal opens (s: {0}), then the 500k-row journal; each a 0-row Invoke-CalStudioPrompt -JournalPath -KeyProperty Id (open, index, close). The big open used {1} s of CPU (all threads; less sensitive than wall time to other load on the machine)." -f
         (($r.EmptySeconds | ForEach-Object { F $_ '0.000' }) -join ', '), (F $r.BigCpuSeconds))
+}
+
+<#
 Default settings (no -ThrottleLimit) against the allowed rate: apps of 0.2, 2 and 10 s at a Free-like 1/s and a
 ProPlus-like 10/s. Windows are scaled (20 s windows of 20 or 200 requests: two windows a run) so each case runs in under a minute; the
 module is told the plan's rate with -RequestsPerMinute. Fraction of the rate = sending rate ((n - 1) / (wall - latency))
