@@ -21,8 +21,6 @@ param(
     # Measured runs in this process, one result object each (after the warm-up, so JIT and tiering settle first).
     [int] $Repeat = 1,
     [switch] $MeasureIdleCpu,
-    # Connect-CalStudio -RequestsPerMinute (0: not given, pacing from the headers alone).
-    [int] $RequestsPerMinute = 0,
     [switch] $CheckRows
 )
 $ErrorActionPreference = 'Stop'
