@@ -33,7 +33,7 @@ namespace CalStudio.Quota
         /// <summary>Without a Reset header: when a request last found the window spent (a 429'd probe's start, UTC ticks), and DayCount then.</summary>
         public long SpentAt;
         public long SpentCount;
-        /// <summary>Without a Reset header: the longest a freed request took to come back since SpentAt (ticks), 0 while unknown; a bucket refills at least this fast.</summary>
+        /// <summary>Without a Reset header: a request comes back at least this often (ticks), as measured since SpentAt (a bucket's refill); 0 while unknown.</summary>
         public long RefillTicks;
 
         public string Serialize() =>

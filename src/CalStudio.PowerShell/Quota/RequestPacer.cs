@@ -28,7 +28,9 @@ namespace CalStudio.Quota
     /// - within a window answers overtake each other: the fewest left any answer showed, less the requests still in
     ///   flight, is what is left;
     /// - without one, the X-RateLimit-* headers are followed: start while the window shows requests left, and when it
-    ///   shows none wait for its Reset (or, without a Reset, probe one request at a time and learn from Retry-After).
+    ///   shows none wait for its Reset. Without a Reset, wait for the answers of requests in flight, then probe one
+    ///   request at a time: a 429's Retry-After tells how long the window found open lasts, and the requests a later
+    ///   probe finds free tell how fast a bucket refills (the next probe comes no sooner after the last start).
     ///   Spreading what is left over the time to Reset would slow down harmonically on a sliding window, whose Reset
     ///   keeps moving a window ahead;
     /// - a 429's Retry-After pauses every request on the key, unless it is longer than the longest pause (a spent daily
@@ -289,8 +291,8 @@ namespace CalStudio.Quota
                     s.WindowLength = Math.Max(s.WindowLength, t + wait - s.WindowOpened);
                 if (outcome.RateLimit?.Reset == null)
                 {
-                    // Spent when the probe arrived (its start, or before it when the 429 was not the probe's): refills count from here.
-                    s.SpentAt = s.ProbeUntil != 0 ? s.ProbeUntil - ProbeTimeout : Math.Min(t, s.WindowOpened);
+                    // Spent when the 429'd request arrived, no later than the probe's start (WindowOpened) or the window's opening.
+                    s.SpentAt = s.WindowOpened > 0 ? Math.Min(t, s.WindowOpened) : t;
                     s.SpentCount = s.DayCount;
                 }
                 s.WindowLeft = 0;
