@@ -153,8 +153,9 @@ namespace CalStudio.Quota
                 if (s.WindowReset > t && s.ServerLeft > 0) return new Decision { Wait = Math.Min(s.WindowReset - t + WindowMargin, PollInterval) };
                 if (s.WindowReset > t) return new Decision { Wait = s.WindowReset - t + WindowMargin };
                 // No Reset header, room held only by requests in flight: their answers tell whether it is really spent
-                // (a probe sent now would get an older request's answer taken for its own).
-                if (s.ServerLeft > 0) return new Decision { Wait = PollInterval };
+                // (a probe sent now would get an older request's answer taken for its own). A turn abandoned on the
+                // wire never answers, so this wait ends a probe timeout after the last start.
+                if (s.ResetSent == 0 && s.ServerLeft > 0 && t < s.LastStart + ProbeTimeout) return new Decision { Wait = PollInterval };
                 // No Reset header: wait a learned window after it was last found open, then probe with one request;
                 // its answer says how many are left, or its 429's Retry-After how long the window really is.
                 if (s.ProbeUntil > t) return new Decision { Wait = Math.Min(s.ProbeUntil - t, PollInterval) };
