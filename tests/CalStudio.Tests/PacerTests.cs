@@ -143,6 +143,46 @@ namespace CalStudio.Tests
             Assert.Equal(4, old.LastStart);
             Assert.Equal(0, old.WindowLength);
             Assert.Equal(old.Serialize(), BudgetState.Parse(old.Serialize()).Serialize());
+            var beforeRefill = BudgetState.Parse("1 20261127 5 2 10 3 0 4 30000000 0 7 1 2");
+            Assert.Equal(2, beforeRefill.ServerLeft);
+            Assert.Equal(0, beforeRefill.RefillTicks);
+            Assert.Equal(0, beforeRefill.SpentAt);
+        }
+
+        private static ApiOutcome Answer(int remaining, TimeSpan? retryAfter = null)
+        {
+            var limits = new RateLimitSnapshot { Limit = 10, Remaining = remaining };
+            return retryAfter.HasValue
+                ? new ApiOutcome { Kind = OutcomeKind.Transient, StatusCode = 429, RetryAfter = retryAfter, RateLimit = limits }
+                : new ApiOutcome { Kind = OutcomeKind.Success, StatusCode = 200, RateLimit = limits };
+        }
+
+        [Fact]
+        public void Without_a_Reset_header_a_bucket_refilling_after_a_429_spaces_the_next_probe_by_its_refill()
+        {
+            // Pure Decide/Observe on a virtual clock: the window spent, a probe's 429 says "1 s"; the probe after the pause
+            // finds only 2 of 10 free (a bucket refilling, not a window that turned).
+            var pacer = PacingSimulator.NewPacer(null);
+            var s = new BudgetState();
+            long t0 = PacingSimulator.Origin, ms = TimeSpan.TicksPerMillisecond;
+            pacer.Observe(s, Answer(0), t0, 0);
+            long probe = t0 + 10 * ms;
+            Assert.True(pacer.Decide(s, probe).Reserved);
+            pacer.Observe(s, Answer(0, TimeSpan.FromSeconds(1)), t0 + 50 * ms, 0);
+            long afterPause = t0 + 1050 * ms;
+            Assert.True(pacer.Decide(s, afterPause).Reserved);
+            long probeAnswered = t0 + 1100 * ms;
+            pacer.Observe(s, Answer(2), probeAnswered, 0);
+            Assert.Equal((probeAnswered - probe) / 2, s.RefillTicks);
+            // The two it showed free go at once; their answers show the bucket spent again.
+            Assert.True(pacer.Decide(s, probeAnswered).Reserved);
+            Assert.True(pacer.Decide(s, probeAnswered).Reserved);
+            pacer.Observe(s, Answer(1), probeAnswered + 30 * ms, 1);
+            pacer.Observe(s, Answer(0), probeAnswered + 40 * ms, 0);
+            long now = probeAnswered + 50 * ms;
+            var next = pacer.Decide(s, now);
+            Assert.False(next.Reserved);
+            Assert.InRange(now + next.Wait, probeAnswered + s.RefillTicks, probeAnswered + s.RefillTicks + 100 * ms);
         }
 
         public void Dispose() { if (Directory.Exists(_dir)) Directory.Delete(_dir, true); }

@@ -115,6 +115,7 @@ namespace CalStudio.Tests
                     {
                         inFlight--;
                         pacer.Observe(state, Outcome(answer, t, ta), ta, inFlight);
+                        Trace?.Invoke($"  {(ta - Origin) / (double)TimeSpan.TicksPerSecond:0.000} answer {(answer.Allowed ? "ok" : "429")} of {(t - Origin) / (double)TimeSpan.TicksPerSecond:0.000} rem {answer.Remaining}, others {inFlight}: left {state.WindowLeft} server {state.ServerLeft} window {state.WindowLength / (double)TimeSpan.TicksPerSecond:0.000} opened {(state.WindowOpened == 0 ? 0 : (state.WindowOpened - Origin) / (double)TimeSpan.TicksPerSecond):0.000}");
                         if (answer.Allowed) { Answered++; LastAnswer = Math.Max(LastAnswer, ta); Take(ta); }
                         else { Rejected++; At(ta + TimeSpan.FromSeconds(answer.RetryAfter).Ticks + TimeSpan.FromMilliseconds(100).Ticks, Turn); }
                     });

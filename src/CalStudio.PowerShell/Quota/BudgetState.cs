@@ -30,9 +30,14 @@ namespace CalStudio.Quota
         public long ServerLeft;
         /// <summary>1 when the last answer had a Reset header: after a window turns, its next Reset comes with the next answer.</summary>
         public long ResetSent;
+        /// <summary>Without a Reset header: when a request last found the window spent (a 429'd probe's start, UTC ticks), and DayCount then.</summary>
+        public long SpentAt;
+        public long SpentCount;
+        /// <summary>Without a Reset header: a request comes back at least this often (ticks), as measured since SpentAt (a bucket's refill); 0 while unknown.</summary>
+        public long RefillTicks;
 
         public string Serialize() =>
-            string.Join(" ", new[] { NextSlot, Day, DayCount, WindowReset, WindowLimit, WindowLeft, PauseUntil, LastStart, WindowLength, ProbeUntil, WindowOpened, ResetSent, ServerLeft }
+            string.Join(" ", new[] { NextSlot, Day, DayCount, WindowReset, WindowLimit, WindowLeft, PauseUntil, LastStart, WindowLength, ProbeUntil, WindowOpened, ResetSent, ServerLeft, SpentAt, SpentCount, RefillTicks }
                 .Select(v => v.ToString(CultureInfo.InvariantCulture)));
 
         public static BudgetState Parse(string text)
@@ -53,6 +58,9 @@ namespace CalStudio.Quota
             state.WindowOpened = Part(10);
             state.ResetSent = Part(11);
             state.ServerLeft = parts.Length > 12 ? Part(12) : state.WindowLimit;
+            state.SpentAt = Part(13);
+            state.SpentCount = Part(14);
+            state.RefillTicks = Part(15);
             return state;
         }
     }

@@ -28,7 +28,9 @@ namespace CalStudio.Quota
     /// - within a window answers overtake each other: the fewest left any answer showed, less the requests still in
     ///   flight, is what is left;
     /// - without one, the X-RateLimit-* headers are followed: start while the window shows requests left, and when it
-    ///   shows none wait for its Reset (or, without a Reset, probe one request at a time and learn from Retry-After).
+    ///   shows none wait for its Reset. Without a Reset, wait for the answers of requests in flight, then probe one
+    ///   request at a time: a 429's Retry-After tells how long the window found open lasts, and the requests a later
+    ///   probe finds free tell how fast a bucket refills (the next probe comes no sooner after the last start).
     ///   Spreading what is left over the time to Reset would slow down harmonically on a sliding window, whose Reset
     ///   keeps moving a window ahead;
     /// - a 429's Retry-After pauses every request on the key, unless it is longer than the longest pause (a spent daily
@@ -150,6 +152,10 @@ namespace CalStudio.Quota
                 // Room the answers showed, held only by requests still on their way: their answers may free it (out of order).
                 if (s.WindowReset > t && s.ServerLeft > 0) return new Decision { Wait = Math.Min(s.WindowReset - t + WindowMargin, PollInterval) };
                 if (s.WindowReset > t) return new Decision { Wait = s.WindowReset - t + WindowMargin };
+                // No Reset header, room held only by requests in flight: their answers tell whether it is really spent
+                // (a probe sent now would get an older request's answer taken for its own). A turn abandoned on the
+                // wire never answers, so this wait ends a probe timeout after the last start.
+                if (s.ResetSent == 0 && s.ServerLeft > 0 && t < s.LastStart + ProbeTimeout) return new Decision { Wait = PollInterval };
                 // No Reset header: wait a learned window after it was last found open, then probe with one request;
                 // its answer says how many are left, or its 429's Retry-After how long the window really is.
                 if (s.ProbeUntil > t) return new Decision { Wait = Math.Min(s.ProbeUntil - t, PollInterval) };
@@ -160,6 +166,8 @@ namespace CalStudio.Quota
                     return new Decision { Wait = PollInterval };
                 }
                 long opensAt = s.WindowLength > 0 && s.WindowOpened > 0 ? s.WindowOpened + s.WindowLength : 0;
+                // A bucket refills a request at least every RefillTicks: after the last start, one more can pass.
+                if (s.RefillTicks > 0 && opensAt > 0) opensAt = Math.Max(opensAt, s.LastStart + s.RefillTicks);
                 if (opensAt > t) return new Decision { Wait = opensAt - t + WindowMargin };
                 s.ProbeUntil = t + ProbeTimeout;
                 s.WindowOpened = t;
@@ -252,8 +260,9 @@ namespace CalStudio.Quota
                 int remaining = limits.Remaining.Value;
                 // A probe that found the window only partly free (a sliding window's older requests still in it, a bucket
                 // refilling): probe again a request's share of the window later, not a whole window later.
+                if (!reset.HasValue && outcome.StatusCode != 429) LearnRefill(s, remaining, t, othersInFlight);
                 if (probeAnswer && s.WindowLength > 0 && limits.Limit.HasValue && remaining < limits.Limit.Value - 1)
-                    s.WindowOpened += s.WindowLength / limits.Limit.Value - s.WindowLength;
+                    s.WindowOpened += Math.Max(s.WindowLength / limits.Limit.Value, s.RefillTicks) - s.WindowLength;
                 s.WindowLimit = limits.Limit ?? Math.Max(s.WindowLimit, remaining);
                 if (reset > t)
                 {
@@ -281,10 +290,31 @@ namespace CalStudio.Quota
                 // Without a Reset header, the Retry-After shows how long the window found open at WindowOpened lasts.
                 if (outcome.RateLimit?.Reset == null && s.WindowOpened > 0 && wait <= LongestWindow.Ticks)
                     s.WindowLength = Math.Max(s.WindowLength, t + wait - s.WindowOpened);
+                if (outcome.RateLimit?.Reset == null)
+                {
+                    // Spent when the 429'd request arrived, no later than the probe's start (WindowOpened) or the window's opening.
+                    s.SpentAt = s.WindowOpened > 0 ? Math.Min(t, s.WindowOpened) : t;
+                    s.SpentCount = s.DayCount;
+                }
                 s.WindowLeft = 0;
                 s.ProbeUntil = 0;
             }
             return true;
+        }
+
+        /// <summary>
+        /// Without a Reset header, after a 429 found the window spent: the requests freed since (those this answer shows
+        /// left, and those started in between that have been answered) bound how long a bucket takes to refill one.
+        /// Less than a request's worth was left when the window was found spent, so the bound is safe.
+        /// </summary>
+        private static void LearnRefill(BudgetState s, int remaining, long t, int othersInFlight)
+        {
+            if (s.SpentAt <= 0 || t <= s.SpentAt) return;
+            long startedBetween = Math.Max(0, s.DayCount - s.SpentCount - othersInFlight - 1);
+            long freed = remaining + startedBetween;
+            if (freed <= 0) return;
+            long perRequest = (t - s.SpentAt) / freed;
+            s.RefillTicks = s.RefillTicks == 0 ? perRequest : Math.Min(s.RefillTicks, perRequest);
         }
 
         public QuotaSnapshot Snapshot()

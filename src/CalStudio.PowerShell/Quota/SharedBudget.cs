@@ -206,6 +206,8 @@ namespace CalStudio.Quota
                 merged.WindowLimit = Math.Max(file.WindowLimit, memory.WindowLimit);
                 merged.WindowLeft = Math.Min(file.WindowLeft, memory.WindowLeft);
             }
+            if (memory.SpentAt > file.SpentAt) { merged.SpentAt = memory.SpentAt; merged.SpentCount = memory.SpentCount; }
+            merged.RefillTicks = Math.Max(file.RefillTicks, memory.RefillTicks);
             _shared.Memory = merged;
             lock (_shared) _shared.Problem = null;
             return merged;
