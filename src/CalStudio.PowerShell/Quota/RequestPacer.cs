@@ -61,6 +61,13 @@ namespace CalStudio.Quota
         private volatile bool _answered; // an answer has come to this process
         private static readonly TimeSpan FirstAnswerWait = TimeSpan.FromSeconds(2);
         private double _learnedPerSecond; // written under the budget lock, read without
+        // Within a window with a Reset, as this process saw it (written under the budget lock): the requests the answers
+        // have accounted for (first answer: all the server counted before it; then one per answer), and the starts by
+        // other processes when it began. The server's count beyond the accounted ones is requests still in flight whose
+        // answers were overtaken: already in ServerLeft, so not subtracted again.
+        private long _accounted;
+        private long _foreignStartsAtWindow;
+        private long _ownStarts;
 
         /// <param name="maxPause">The longest Retry-After shared as a pause (-MaxRetryWaitSec); longer ones, stored or new, are ignored.</param>
         public RequestPacer(SharedBudget budget, int? perMinute, int? perDay, TimeSpan? maxPause = null)
@@ -184,6 +191,7 @@ namespace CalStudio.Quota
                 s.NextSlot = start + spacing;
             }
             s.DayCount++;
+            _ownStarts++;
             s.LastStart = start;
             if (s.WindowLimit > 0) s.WindowLeft--;
             return new Decision { Wait = start - t, Reserved = true };
@@ -277,7 +285,7 @@ namespace CalStudio.Quota
                 {
                     // The answer counts the requests that reached the server before it; those still on their way will count too.
                     s.ServerLeft = firstOfWindow ? remaining : Math.Min(s.ServerLeft, remaining);
-                    s.WindowLeft = (int)s.ServerLeft - othersInFlight;
+                    s.WindowLeft = (int)s.ServerLeft - (othersInFlight - Overtaken(s, firstOfWindow, reset.HasValue, remaining, othersInFlight));
                 }
                 if (probeAnswer || reset.HasValue) s.ProbeUntil = 0;
                 s.ResetSent = reset.HasValue ? 1 : 0;
@@ -300,6 +308,21 @@ namespace CalStudio.Quota
                 s.ProbeUntil = 0;
             }
             return true;
+        }
+
+        /// <summary>
+        /// Of this process's requests in flight, how many the server counted before the answer that showed the fewest left
+        /// (answers overtook them: a long, uneven latency). Zero without a Reset (no window to count in) or when another
+        /// process started requests in this window since its first answer (their answers are not accounted here).
+        /// </summary>
+        private int Overtaken(BudgetState s, bool firstOfWindow, bool hasReset, int remaining, int othersInFlight)
+        {
+            long foreignStarts = s.DayCount - _ownStarts;
+            if (firstOfWindow || !hasReset) { _accounted = s.WindowLimit - remaining; _foreignStartsAtWindow = foreignStarts; return 0; }
+            _accounted++;
+            if (foreignStarts != _foreignStartsAtWindow) return 0;
+            long counted = s.WindowLimit - s.ServerLeft;
+            return (int)Math.Max(0, Math.Min(othersInFlight, counted - _accounted));
         }
 
         /// <summary>
