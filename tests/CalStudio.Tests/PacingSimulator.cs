@@ -118,6 +118,7 @@ namespace CalStudio.Tests
                     At(t + Latency(), ta =>
                     {
                         inFlight--;
+                        pacer.EndTurn(); // as ObserveAsync: the turn ends, then the answer is learned
                         pacer.Observe(state, Outcome(answer, t, ta), ta, inFlight);
                         Trace?.Invoke($"  {(ta - Origin) / (double)TimeSpan.TicksPerSecond:0.000} answer {(answer.Allowed ? "ok" : "429")} of {(t - Origin) / (double)TimeSpan.TicksPerSecond:0.000} rem {answer.Remaining}, others {inFlight}: left {state.WindowLeft} server {state.ServerLeft} window {state.WindowLength / (double)TimeSpan.TicksPerSecond:0.000} opened {(state.WindowOpened == 0 ? 0 : (state.WindowOpened - Origin) / (double)TimeSpan.TicksPerSecond):0.000}");
                         if (answer.Allowed) { Answered++; LastAnswer = Math.Max(LastAnswer, ta); LastStart = Math.Max(LastStart, t); Take(ta); }
