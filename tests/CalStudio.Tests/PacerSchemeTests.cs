@@ -102,6 +102,30 @@ namespace CalStudio.Tests
             Assert.InRange(sim.Rejected, 0, 2);
         }
 
+        [Theory]
+        [InlineData(SimWindow.Anchored, 300)]
+        [InlineData(SimWindow.Anchored, 900)]
+        [InlineData(SimWindow.Fixed, 300)]
+        internal void A_long_latency_app_at_a_given_rate_keeps_90_percent_of_it(SimWindow kind, int phaseMs)
+        {
+            // Issue 14's ProPlus-like row: 200 per 20 s (whole-second epoch Reset), a 10 s app, 400 prompts, -RequestsPerMinute 600:
+            // a hundred requests are in flight and every header is 10 s stale when it arrives.
+            const int prompts = 400, perWindow = 200, perMinute = 600, inFlight = 130;
+            var latency = TimeSpan.FromSeconds(10);
+            long start = PacingSimulator.Origin + TimeSpan.FromMilliseconds(phaseMs).Ticks;
+            var sim = new PacingSimulator(new SimServer(kind, perWindow, TimeSpan.FromSeconds(20)), SimReset.WholeEpoch, latency);
+            var starts = new System.Collections.Generic.List<string>();
+            sim.Trace = line => starts.Add(line);
+            sim.AddProcess(PacingSimulator.NewPacer(perMinute), new BudgetState(), prompts, inFlight, start);
+            sim.Run();
+            double rate = (prompts - 1) / Seconds(sim.LastStart - start) / (perMinute / 60.0);
+            _out.WriteLine($"{kind} at {phaseMs} ms: last start {Seconds(sim.LastStart - start):0.00} s, {rate:0.00} of the rate, {sim.Rejected} x 429");
+            _out.WriteLine(string.Join("; ", starts));
+            Assert.Equal(prompts, sim.Answered);
+            Assert.InRange(sim.Rejected, 0, 2);
+            Assert.InRange(rate, 0.90, 1.0);
+        }
+
         [Fact]
         internal void A_cold_start_bursts_at_most_the_throttle_limit_before_the_first_answer()
         {

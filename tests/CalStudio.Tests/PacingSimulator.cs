@@ -7,8 +7,8 @@ using CalStudio.Quota;
 
 namespace CalStudio.Tests
 {
-    public enum SimWindow { Fixed, Sliding, Bucket }
-    public enum SimReset { Epoch, Delta, None }
+    public enum SimWindow { Fixed, Sliding, Bucket, Anchored }
+    public enum SimReset { Epoch, Delta, None, WholeEpoch }
 
     /// <summary>
     /// A server's rate window on a virtual clock (ticks), counting as the emulator's --window-kind does, written independently
@@ -38,7 +38,9 @@ namespace CalStudio.Tests
             switch (_kind)
             {
                 case SimWindow.Fixed:
-                    long start = t - t % _window;
+                case SimWindow.Anchored:
+                    long start = _kind == SimWindow.Fixed ? t - t % _window
+                        : _fixedStart == long.MinValue || t >= _fixedStart + _window ? t : _fixedStart;
                     if (start != _fixedStart) { _fixedStart = start; _fixedCount = 0; }
                     if (_fixedCount >= _limit) return (false, 0, start + _window, Ceil(start + _window - t));
                     _fixedCount++;
@@ -84,6 +86,8 @@ namespace CalStudio.Tests
         public int Answered { get; private set; }
         public int Sent { get; private set; }
         public long LastAnswer { get; private set; }
+        /// <summary>When the last request that was answered started (the rate a batch kept, apart from the latency).</summary>
+        public long LastStart { get; private set; }
         /// <summary>Told of every request: start (s from Origin), allowed, Remaining; for a failing test's output.</summary>
         public Action<string> Trace { get; set; }
 
@@ -114,9 +118,10 @@ namespace CalStudio.Tests
                     At(t + Latency(), ta =>
                     {
                         inFlight--;
+                        pacer.EndTurn(); // as ObserveAsync: the turn ends, then the answer is learned
                         pacer.Observe(state, Outcome(answer, t, ta), ta, inFlight);
                         Trace?.Invoke($"  {(ta - Origin) / (double)TimeSpan.TicksPerSecond:0.000} answer {(answer.Allowed ? "ok" : "429")} of {(t - Origin) / (double)TimeSpan.TicksPerSecond:0.000} rem {answer.Remaining}, others {inFlight}: left {state.WindowLeft} server {state.ServerLeft} window {state.WindowLength / (double)TimeSpan.TicksPerSecond:0.000} opened {(state.WindowOpened == 0 ? 0 : (state.WindowOpened - Origin) / (double)TimeSpan.TicksPerSecond):0.000}");
-                        if (answer.Allowed) { Answered++; LastAnswer = Math.Max(LastAnswer, ta); Take(ta); }
+                        if (answer.Allowed) { Answered++; LastAnswer = Math.Max(LastAnswer, ta); LastStart = Math.Max(LastStart, t); Take(ta); }
                         else { Rejected++; At(ta + TimeSpan.FromSeconds(answer.RetryAfter).Ticks + TimeSpan.FromMilliseconds(100).Ticks, Turn); }
                     });
                 }
@@ -133,6 +138,7 @@ namespace CalStudio.Tests
         {
             var observed = new DateTimeOffset(answeredAt, TimeSpan.Zero);
             DateTimeOffset? reset = _reset == SimReset.Epoch ? new DateTimeOffset(a.Reset, TimeSpan.Zero)
+                : _reset == SimReset.WholeEpoch ? new DateTimeOffset(CeilSecond(a.Reset), TimeSpan.Zero)
                 : _reset == SimReset.Delta ? observed.AddTicks(a.Reset - arrival) // the delta was written when the request arrived
                 : (DateTimeOffset?)null;
             var limits = new RateLimitSnapshot { Limit = _server.Limit, Remaining = a.Remaining, Reset = reset, ObservedAt = observed };
@@ -140,6 +146,8 @@ namespace CalStudio.Tests
                 ? new ApiOutcome { Kind = OutcomeKind.Success, StatusCode = 200, RateLimit = limits }
                 : new ApiOutcome { Kind = OutcomeKind.Transient, StatusCode = 429, RetryAfter = TimeSpan.FromSeconds(a.RetryAfter), RateLimit = limits };
         }
+
+        private static long CeilSecond(long ticks) => (ticks + TimeSpan.TicksPerSecond - 1) / TimeSpan.TicksPerSecond * TimeSpan.TicksPerSecond;
 
         private void At(long t, Action<long> action) => _events.Add((t, _sequence++), () => action(t));
 

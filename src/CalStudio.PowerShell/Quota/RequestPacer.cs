@@ -61,6 +61,15 @@ namespace CalStudio.Quota
         private volatile bool _answered; // an answer has come to this process
         private static readonly TimeSpan FirstAnswerWait = TimeSpan.FromSeconds(2);
         private double _learnedPerSecond; // written under the budget lock, read without
+        // Within a window with a Reset, as this process saw it (written under the budget lock): at its first answer, all the
+        // server had counted and the turns this process had ended; later turns ended (answered, with headers or not, or
+        // abandoned) are accounted one each. The server's count beyond the accounted is requests still in flight whose
+        // answers were overtaken: already in ServerLeft, so not subtracted again. Over-accounting only errs slow.
+        private long _countedAtWindow;
+        private long _endedAtWindow;
+        private long _foreignStartsAtWindow;
+        private long _ownStarts;
+        private long _endedTurns;
 
         /// <param name="maxPause">The longest Retry-After shared as a pause (-MaxRetryWaitSec); longer ones, stored or new, are ignored.</param>
         public RequestPacer(SharedBudget budget, int? perMinute, int? perDay, TimeSpan? maxPause = null)
@@ -184,6 +193,7 @@ namespace CalStudio.Quota
                 s.NextSlot = start + spacing;
             }
             s.DayCount++;
+            _ownStarts++;
             s.LastStart = start;
             if (s.WindowLimit > 0) s.WindowLeft--;
             return new Decision { Wait = start - t, Reserved = true };
@@ -227,8 +237,9 @@ namespace CalStudio.Quota
         /// <summary>A turn that ended without an answer (cancelled on the wire): no longer in flight, nothing to learn.</summary>
         public void TurnAbandoned() => EndTurn();
 
-        private int EndTurn()
+        internal int EndTurn()
         {
+            Interlocked.Increment(ref _endedTurns);
             int othersInFlight = Interlocked.Decrement(ref _inFlight);
             if (othersInFlight < 0) { Interlocked.Increment(ref _inFlight); othersInFlight = 0; } // an end without a turn
             return othersInFlight;
@@ -256,6 +267,8 @@ namespace CalStudio.Quota
                 bool firstOfWindow = s.WindowLimit <= 0 ||
                     (reset.HasValue ? s.WindowReset == 0 || reset > s.WindowReset + SameWindow : probeAnswer);
                 bool windowOver = reset <= t;
+                // A late answer of an earlier window ended a turn this window's count never had.
+                if (windowOver || reset < s.WindowReset - SameWindow) _endedAtWindow++;
                 if (s.WindowLimit <= 0 && !reset.HasValue) s.WindowOpened = t;
                 int remaining = limits.Remaining.Value;
                 // A probe that found the window only partly free (a sliding window's older requests still in it, a bucket
@@ -277,7 +290,7 @@ namespace CalStudio.Quota
                 {
                     // The answer counts the requests that reached the server before it; those still on their way will count too.
                     s.ServerLeft = firstOfWindow ? remaining : Math.Min(s.ServerLeft, remaining);
-                    s.WindowLeft = (int)s.ServerLeft - othersInFlight;
+                    s.WindowLeft = (int)s.ServerLeft - (othersInFlight - Overtaken(s, firstOfWindow, reset.HasValue, remaining, othersInFlight));
                 }
                 if (probeAnswer || reset.HasValue) s.ProbeUntil = 0;
                 s.ResetSent = reset.HasValue ? 1 : 0;
@@ -300,6 +313,28 @@ namespace CalStudio.Quota
                 s.ProbeUntil = 0;
             }
             return true;
+        }
+
+        /// <summary>
+        /// Of this process's requests in flight, how many the server counted before the answer that showed the fewest left
+        /// (answers overtook them: a long, uneven latency). Zero without a Reset (no window to count in) or when another
+        /// process started requests in this window since its first answer (their answers are not accounted here).
+        /// </summary>
+        private int Overtaken(BudgetState s, bool firstOfWindow, bool hasReset, int remaining, int othersInFlight)
+        {
+            long foreignStarts = s.DayCount - _ownStarts;
+            long ended = Interlocked.Read(ref _endedTurns);
+            if (firstOfWindow || !hasReset)
+            {
+                _countedAtWindow = s.WindowLimit - remaining;
+                _endedAtWindow = ended;
+                _foreignStartsAtWindow = foreignStarts;
+                return 0;
+            }
+            if (foreignStarts != _foreignStartsAtWindow) return 0;
+            long accounted = _countedAtWindow + ended - _endedAtWindow;
+            long counted = s.WindowLimit - s.ServerLeft;
+            return (int)Math.Max(0, Math.Min(othersInFlight, counted - accounted));
         }
 
         /// <summary>
