@@ -39,7 +39,7 @@ namespace CalStudio.Tests
         [Fact]
         public async Task A_key_refused_with_403_for_everything_gets_at_most_20_attempts()
         {
-            var guard = new ForbiddenGuard();
+            var guard = new ForbiddenGuard(() => TimeSpan.Zero); // a clock that stands still: no slow-app patience runs out
             int allowed = 0;
             for (int i = 0; i < ForbiddenGuard.Limit; i++) { Assert.True(await guard.MayAttemptAsync(CancellationToken.None)); allowed++; }
             // The 21st waits for the verdict of the 20 in flight...
@@ -51,6 +51,32 @@ namespace CalStudio.Tests
             Assert.Equal(ErrorIds.KeyRejected, guard.Verdict().ErrorId);
             Assert.Contains("first 20 requests", guard.Verdict().ErrorMessage);
             Assert.Equal(20, allowed);
+        }
+
+        [Fact]
+        public async Task A_slow_app_whose_first_attempts_have_no_answer_yet_is_not_held_to_20()
+        {
+            var now = TimeSpan.Zero;
+            var guard = new ForbiddenGuard(() => now);
+            for (int i = 0; i < ForbiddenGuard.Limit; i++) Assert.True(await guard.MayAttemptAsync(CancellationToken.None));
+            now = ForbiddenGuard.SlowAppPatience; // no answer at all yet: a slow app, not a refused key
+            Assert.True(await guard.MayAttemptAsync(CancellationToken.None));
+            for (int i = 0; i < 100; i++) Assert.True(await guard.MayAttemptAsync(CancellationToken.None));
+        }
+
+        [Fact]
+        public async Task A_403_among_the_first_answers_keeps_the_guard_however_long_the_rest_take()
+        {
+            var now = TimeSpan.Zero;
+            var guard = new ForbiddenGuard(() => now);
+            for (int i = 0; i < ForbiddenGuard.Limit; i++) await guard.MayAttemptAsync(CancellationToken.None);
+            guard.AttemptEnded(Answer(403));
+            now = TimeSpan.FromSeconds(30);
+            var next = guard.MayAttemptAsync(CancellationToken.None);
+            await Task.Delay(300); // past the guard's re-check
+            Assert.False(next.IsCompleted);
+            for (int i = 1; i < ForbiddenGuard.Limit; i++) guard.AttemptEnded(Answer(403));
+            Assert.False(await next);
         }
 
         [Fact]
