@@ -150,7 +150,7 @@ namespace CalStudio.Engine
             {
                 var failed = RowOutcome.Ended(row, refused, attempts: 0, TimeSpan.Zero, _keys.DisplayKey(row));
                 // Journaled, so -Failed lists it; a rerun tries it again, since its input may have been fixed meanwhile.
-                if (_journal != null && _keys.IsJournalable(refused)) _journal.Append(failed.Response);
+                if (_journal != null && _keys.IsJournalable(refused)) _journal.Append(failed.Response, row.Fingerprint);
                 return Task.FromResult(failed);
             }
             if (_journal != null)
@@ -189,7 +189,7 @@ namespace CalStudio.Engine
             StopAfter(result.Outcome); // also for the pacer's own daily refusal, which is not an attempt
 
             // Journal as soon as the row is finished, not when it is written: an interrupted run keeps every answer it paid for.
-            if (_journal != null && result.IsFinal) _journal.Append(result.Response);
+            if (_journal != null && result.IsFinal) _journal.Append(result.Response, row.Fingerprint);
             return result;
         }
 

@@ -35,6 +35,6 @@ namespace CalStudio.Engine
         public bool IsJournalable(ApiOutcome refusal) => refusal.ErrorId != ErrorIds.EmptyRowKey && refusal.ErrorId != ErrorIds.DuplicateRowKey;
 
         /// <summary>The key to show on the response: the -KeyProperty value, or (with a journal) the fingerprint it is kept under.</summary>
-        public string DisplayKey(RowInput row) => row.KeyValue != null ? row.RowKey : _hashWhenUnkeyed ? row.RowKey : null;
+        public string DisplayKey(RowInput row) => row.KeyValue != null || _hashWhenUnkeyed ? row.RowKey : null;
     }
 }

@@ -164,9 +164,11 @@ namespace CalStudio.Journal
         }
 
         /// <summary>Thread-safe; failures are written too (for the record) but never answer a row. On disk (flushed to the OS) when this returns.</summary>
-        public void Append(Response response)
+        public void Append(Response response) => Append(response, Fingerprint(response.AppName, response.Prompt, response.FileUrl));
+
+        /// <summary>As <see cref="Append(Response)"/>, with the fingerprint the caller already has (a batch computes it once per row).</summary>
+        public void Append(Response response, string fingerprint)
         {
-            string fingerprint = Fingerprint(response.AppName, response.Prompt, response.FileUrl);
             byte[] bytes = Utf8.GetBytes(JournalEntry.ToLine(response, fingerprint) + "\n");
             lock (_gate)
             {
