@@ -19,56 +19,10 @@ BeforeAll {
     function Get-EmuRequestCount($Emulator) { (Invoke-RestMethod -Uri (EmuUri $Emulator 'stats?prompts=false') -NoProxy -SkipCertificateCheck).requests }
     function Reset-Emu($Emulator) { $null = Invoke-RestMethod -Method Post -Uri (EmuUri $Emulator 'reset') -NoProxy -SkipCertificateCheck }
 
-    # Runs a script in a child pwsh and returns its exit code, stdout and stderr (read together: no pipe deadlock).
-    function Invoke-Child([string] $Script, [hashtable] $Environment, [int] $TimeoutSec = 120) {
-        $p = Start-PwshProcess -Script $Script -Environment $Environment
-        $stdout = $p.StandardOutput.ReadToEndAsync()
-        $stderr = $p.StandardError.ReadToEndAsync()
-        if (-not $p.WaitForExit($TimeoutSec * 1000)) { $p.Kill($true); throw "The child pwsh did not finish within $TimeoutSec s." }
-        $p.WaitForExit()
-        [pscustomobject]@{ ExitCode = $p.ExitCode; Stdout = $stdout.Result; Stderr = $stderr.Result }
-    }
-
-    # A throwaway CA and a server certificate for localhost and 127.0.0.1 signed by it: a pfx for the emulator, a PEM of the CA.
-    function New-TestPki([string] $Dir, [string[]] $DnsNames = @('localhost'), [switch] $NoIpAddress) {
-        $null = New-Item -ItemType Directory -Path $Dir -Force
-        $now = [datetimeoffset]::UtcNow
-        $pad = [System.Security.Cryptography.RSASignaturePadding]::Pkcs1
-        $caKey = [System.Security.Cryptography.RSA]::Create(2048)
-        $caReq = [System.Security.Cryptography.X509Certificates.CertificateRequest]::new(
-            "CN=CalStudio Throwaway Test CA $([guid]::NewGuid().ToString('N').Substring(0, 8))", $caKey, 'SHA256', $pad)
-        $caReq.CertificateExtensions.Add([System.Security.Cryptography.X509Certificates.X509BasicConstraintsExtension]::new($true, $false, 0, $true))
-        $caReq.CertificateExtensions.Add([System.Security.Cryptography.X509Certificates.X509KeyUsageExtension]::new('KeyCertSign, CrlSign', $true))
-        $caReq.CertificateExtensions.Add([System.Security.Cryptography.X509Certificates.X509SubjectKeyIdentifierExtension]::new($caReq.PublicKey, $false))
-        $ca = $caReq.CreateSelfSigned($now.AddMinutes(-5), $now.AddDays(1))
-
-        $leafKey = [System.Security.Cryptography.RSA]::Create(2048)
-        $leafReq = [System.Security.Cryptography.X509Certificates.CertificateRequest]::new("CN=$($DnsNames[0])", $leafKey, 'SHA256', $pad)
-        $san = [System.Security.Cryptography.X509Certificates.SubjectAlternativeNameBuilder]::new()
-        foreach ($name in $DnsNames) { $san.AddDnsName($name) }
-        if (-not $NoIpAddress) { $san.AddIpAddress([ipaddress]::Loopback) }
-        $leafReq.CertificateExtensions.Add($san.Build())
-        $leafReq.CertificateExtensions.Add([System.Security.Cryptography.X509Certificates.X509BasicConstraintsExtension]::new($false, $false, 0, $false))
-        $leafReq.CertificateExtensions.Add([System.Security.Cryptography.X509Certificates.X509KeyUsageExtension]::new('DigitalSignature, KeyEncipherment', $true))
-        $eku = [System.Security.Cryptography.OidCollection]::new()
-        $null = $eku.Add([System.Security.Cryptography.Oid]::new('1.3.6.1.5.5.7.3.1')) # server authentication
-        $leafReq.CertificateExtensions.Add([System.Security.Cryptography.X509Certificates.X509EnhancedKeyUsageExtension]::new($eku, $false))
-        $leafReq.CertificateExtensions.Add([System.Security.Cryptography.X509Certificates.X509AuthorityKeyIdentifierExtension]::CreateFromCertificate($ca, $true, $false))
-        $serial = [byte[]]::new(8)
-        [System.Security.Cryptography.RandomNumberGenerator]::Fill($serial)
-        $leaf = $leafReq.Create($ca, $now.AddMinutes(-5), $now.AddHours(12), $serial)
-        $leafWithKey = [System.Security.Cryptography.X509Certificates.RSACertificateExtensions]::CopyWithPrivateKey($leaf, $leafKey)
-        $password = [guid]::NewGuid().ToString('N')
-        $pfx = Join-Path $Dir 'server.pfx'
-        [System.IO.File]::WriteAllBytes($pfx, $leafWithKey.Export([System.Security.Cryptography.X509Certificates.X509ContentType]::Pkcs12, $password))
-        $pem = Join-Path $Dir 'ca.pem'
-        [System.IO.File]::WriteAllText($pem, $ca.ExportCertificatePem() + "`n")
-        [pscustomobject]@{ Pfx = $pfx; Password = $password; CaPem = $pem }
-    }
-
-    # A minimal loopback HTTP forward proxy: records each request head, optionally demands Basic proxy authentication
-    # (407 until Proxy-Authorization matches), then relays the request in origin form to the target and the answer back.
-    if (-not ('CalStudioLoopbackServer' -as [type])) { Add-Type -Path (Join-Path $PSScriptRoot '../Support/LoopbackServers.cs') }
+    # Invoke-Child (a script in a child pwsh) and New-TestPki (a throwaway CA and server certificate), shared with Proxy.Tests.
+    Import-Module (Join-Path $PSScriptRoot '../Support/SecurityKit.psm1') -Force
+    # A real loopback proxy (forwarding, CONNECT, Basic login) that records what it receives: the leak sweep logs in to one.
+    if (-not ('CalStudioTestProxy' -as [type])) { Add-Type -Path (Join-Path $PSScriptRoot '../Support/TestProxy.cs') }
 }
 AfterAll {
     Disconnect-CalStudio
@@ -79,8 +33,13 @@ Describe 'The API key never leaks' {
         $script:secret = New-SecretKey 'SECRET'
         $script:wrong = New-SecretKey 'WRONGKEY'
         $script:emu = Start-CalStudioEmulator -Key $secret
+        # A loopback proxy that demands a login, given as user info in -Proxy: '@' and ':' in the password are percent-encoded.
+        $script:proxyPassword = "Px@SECRET:$([guid]::NewGuid().ToString('N'))"
+        $script:proxy = [CalStudioTestProxy]::new('proxyuser', $proxyPassword)
+        $script:proxyUrl = "http://proxyuser:$([uri]::EscapeDataString($proxyPassword))@127.0.0.1:$($proxy.Port)"
+        $script:proxyWrongUrl = "http://proxyuser:WRONG$([uri]::EscapeDataString($proxyPassword))@127.0.0.1:$($proxy.Port)"
     }
-    AfterAll { $script:emu | Stop-CalStudioEmulator }
+    AfterAll { $script:emu | Stop-CalStudioEmulator; $script:proxy.Dispose() }
 
     It 'appears in no output, stream, error, transcript, journal, export or state file when given by <Source>' -ForEach @(
         @{ Source = '-ApiKey' }
@@ -91,7 +50,7 @@ Describe 'The API key never leaks' {
         $state = Join-Path $dir 'state'
         $environment = @{
             CS_TEST_MODULE = $ModulePath; CS_TEST_OUT = $dir; CS_TEST_URI = $emu.Uri.AbsoluteUri; CS_TEST_SOURCE = $Source
-            CS_TEST_WRONG = $wrong; CALSTUDIO_STATE_DIR = $state
+            CS_TEST_WRONG = $wrong; CALSTUDIO_STATE_DIR = $state; CS_TEST_PROXY = $proxyUrl; CS_TEST_PROXY_WRONG = $proxyWrongUrl
         }
         # The key reaches the child only through its environment, never through the script text (which $Error's
         # InvocationInfo and the transcript would quote).
@@ -126,6 +85,19 @@ $rows = @(
 )
 $journal = Join-Path $out 'journal.jsonl'
 $rows | Invoke-CalStudioPrompt -TimeoutSec 1 -JournalPath $journal -KeyProperty Id -Verbose -Debug | ForEach-Object { $emitted.Add($_); $_ }
+
+# Through a proxy that demands a login: the login as user info in -Proxy, then with -ProxyCredential too, then a wrong one (407).
+$keyArgs = if ($env:CS_TEST_SOURCE -eq '-ApiKey') { @{ ApiKey = $secure } } else { @{} }
+$c = Connect-CalStudio @keyArgs -BaseUri $env:CS_TEST_URI -AppName leak-app -MaxRetries 1 -RetryDelaySec 0 -Proxy $env:CS_TEST_PROXY -PassThru -Verbose
+$emitted.Add($c); $c
+[pscustomobject]@{ Id = 'viaproxy'; Prompt = 'through the proxy' } | Invoke-CalStudioPrompt -JournalPath $journal -KeyProperty Id -Verbose | ForEach-Object { $emitted.Add($_); $_ }
+$emitted.Add((Get-CalStudioConnection)); Get-CalStudioConnection | Format-List * -Force
+$other = [pscredential]::new('other', (ConvertTo-SecureString 'other-pass' -AsPlainText -Force))
+try { Connect-CalStudio @keyArgs -BaseUri $env:CS_TEST_URI -Proxy $env:CS_TEST_PROXY -ProxyCredential $other -Verbose } catch { "caught: $($_.FullyQualifiedErrorId)" }
+Connect-CalStudio @keyArgs -BaseUri $env:CS_TEST_URI -AppName leak-app -MaxRetries 2 -RetryDelaySec 0 -Proxy $env:CS_TEST_PROXY_WRONG -Verbose
+try { [pscustomobject]@{ Id = 'p407'; Prompt = 'refused by the proxy' } | Invoke-CalStudioPrompt -JournalPath $journal -KeyProperty Id -Verbose | ForEach-Object { $emitted.Add($_); $_ } }
+catch { "caught: $($_.FullyQualifiedErrorId)" }
+$env:CS_TEST_PROXY = $null; $env:CS_TEST_PROXY_WRONG = $null
 
 # A rejected key at the end: one terminating 401.
 if ($env:CS_TEST_SOURCE -eq '-ApiKey') {
@@ -191,18 +163,27 @@ $null = Stop-Transcript
         $captures['stdout'] -match 'ERRORCOUNT=(\d+)' | Should -BeTrue
         [int]$Matches[1] | Should -BeGreaterOrEqual 9 -Because 'every failure kind and the 401 left an error'
         $captures['stdout'] | Should -Match 'caught: ApiKeyRejected'
-        foreach ($id in 'ApiServerError', 'ApiConnectionFailed', 'ApiTimeout', 'ApiBadRequest', 'ApiUnsuccessful', 'ApiInvalidResponse', 'InvalidFileUrl', 'ApiKeyRejected') {
+        $captures['stdout'] | Should -Match 'caught: InvalidProxy'
+        $captures['stdout'] | Should -Match 'caught: ProxyAuthenticationRequired'
+        $captures['transcript.txt'] | Should -Match ([regex]::Escape("through the proxy http://127.0.0.1:$($proxy.Port)/")) -Because 'the verbose line names the proxy, without its login'
+        $captures['transcript.txt'] | Should -Match 'leak-app answers: through the proxy' -Because 'the user info logged in to the proxy'
+        foreach ($id in 'ApiServerError', 'ApiConnectionFailed', 'ApiTimeout', 'ApiBadRequest', 'ApiUnsuccessful', 'ApiInvalidResponse', 'InvalidFileUrl', 'ApiKeyRejected',
+            'InvalidProxy', 'ProxyAuthenticationRequired') {
             $captures['errors-list.txt'] | Should -Match $id
         }
         $captures['journal.jsonl'] | Should -Match 'ok2'
         $captures['transcript.txt'] | Should -Match 'leak-app answers: a fine prompt'
         (Get-EmuRequests $emu).body -join "`n" | Should -Match ([regex]::Escape($secret)) -Because 'the key did reach the API (the only place it belongs)'
 
-        # Nowhere: neither key, nor the part of it left after removing the hint.
-        $needles = @($secret, $wrong, $secret.Substring(0, $secret.Length - 4), $wrong.Substring(0, $wrong.Length - 4), $secret.Substring(15, 20))
+        $basic = [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes("proxyuser:$proxyPassword"))
+        ($proxy.Heads -join "`n") | Should -Match ([regex]::Escape("Proxy-Authorization: Basic $basic")) -Because 'the proxy got the decoded login'
+
+        # Nowhere: neither key, nor the part of it left after removing the hint, nor the proxy's password in any form.
+        $needles = @($secret, $wrong, $secret.Substring(0, $secret.Length - 4), $wrong.Substring(0, $wrong.Length - 4), $secret.Substring(15, 20),
+            $proxyPassword, [uri]::EscapeDataString($proxyPassword), $proxyPassword.Substring(10), $basic, 'proxyuser:')
         foreach ($name in $captures.Keys) {
             foreach ($needle in $needles) {
-                $captures[$name].Contains($needle) | Should -BeFalse -Because "$name must not contain the key (or most of it)"
+                $captures[$name].Contains($needle) | Should -BeFalse -Because "$name must not contain the key (or most of it) or the proxy's login"
             }
         }
     }
@@ -335,57 +316,6 @@ Describe 'Redirects' {
         (Get-EmuRequests $b).Count | Should -Be 0 -Because 'not even a GET may reach the redirect target'
         Get-EmuRequestCount $b | Should -Be 0
         (Get-CalStudioResponse -Last 1).Attempts | Should -Be 1
-    }
-}
-
-Describe 'Proxy' {
-    BeforeAll {
-        $script:k = New-SecretKey 'PROXY'
-        $script:emu = Start-CalStudioEmulator -Key $k
-        $script:key = ConvertTo-SecureString $k -AsPlainText -Force
-    }
-    AfterAll { $script:emu | Stop-CalStudioEmulator }
-
-    It 'sends requests through -Proxy, in absolute form' {
-        $proxy = [CalStudioSecurityTestProxy]::new([NullString]::Value)
-        try {
-            Connect-CalStudio -ApiKey $key -BaseUri $emu.Uri -AppName proxied -MaxRetries 0 -Proxy "http://127.0.0.1:$($proxy.Port)"
-            $r = Invoke-CalStudioPrompt -Prompt 'via the proxy'
-            $r.Message | Should -Be 'proxied answers: via the proxy'
-            $heads = @($proxy.RequestHeads)
-            $heads.Count | Should -BeGreaterOrEqual 1
-            $heads[0] | Should -Match ('^POST ' + [regex]::Escape("http://127.0.0.1:$($emu.Uri.Port)/getbackResponse") + ' HTTP/1\.1')
-            $heads[0] | Should -Match 'User-Agent: CalStudio\.PowerShell/'
-            (Get-CalStudioEmulatorRequests $emu -Last 1)[0].body | Should -Match 'via the proxy'
-        }
-        finally { $proxy.Dispose() }
-    }
-
-    It 'answers a proxy''s 407 with -ProxyCredential' {
-        $basic = 'Basic ' + [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes('proxyuser:proxy-pass-1'))
-        $proxy = [CalStudioSecurityTestProxy]::new($basic)
-        try {
-            $cred = [pscredential]::new('proxyuser', (ConvertTo-SecureString 'proxy-pass-1' -AsPlainText -Force))
-            Connect-CalStudio -ApiKey $key -BaseUri $emu.Uri -AppName proxied -MaxRetries 0 -Proxy "http://127.0.0.1:$($proxy.Port)" -ProxyCredential $cred
-            $r = Invoke-CalStudioPrompt -Prompt 'via the authenticating proxy'
-            $r.Message | Should -Be 'proxied answers: via the authenticating proxy'
-            $proxy.Challenges | Should -BeGreaterOrEqual 1
-            @($proxy.RequestHeads) -join "`n" | Should -Match ([regex]::Escape("Proxy-Authorization: $basic"))
-        }
-        finally { $proxy.Dispose() }
-    }
-
-    It 'fails the row, without the credential, when the proxy demands one' {
-        $basic = 'Basic ' + [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes('proxyuser:proxy-pass-1'))
-        $proxy = [CalStudioSecurityTestProxy]::new($basic)
-        try {
-            Connect-CalStudio -ApiKey $key -BaseUri $emu.Uri -AppName proxied -MaxRetries 0 -Proxy "http://127.0.0.1:$($proxy.Port)"
-            $out = Invoke-CalStudioPrompt -Prompt 'no proxy credential' -ErrorVariable errs -ErrorAction SilentlyContinue
-            $out | Should -BeNullOrEmpty
-            $errs.Count | Should -Be 1
-            $errs[0].Exception.Message | Should -Match '407'
-        }
-        finally { $proxy.Dispose() }
     }
 }
 

@@ -1,4 +1,4 @@
-// Loopback test servers shared by the Pester suites (Add-Type -Path): a canned/hostile HTTP server and a forward proxy.
+// Loopback test servers shared by the Pester suites (Add-Type -Path): a canned/hostile HTTP server (the proxy is TestProxy.cs).
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
@@ -105,94 +105,6 @@ public sealed class CalStudioHostileTestServer : CalStudioLoopbackServer
         await s.WriteAsync(data, 0, count);
         await s.WriteAsync(new byte[] { 13, 10 }, 0, 2);
         Interlocked.Add(ref _bytesSent, count);
-    }
-
-}
-
-// A minimal HTTP forward proxy: records each request head, optionally demands Basic proxy authentication
-// (407 until Proxy-Authorization matches), then relays the request in origin form to the target and the answer back.
-public sealed class CalStudioSecurityTestProxy : CalStudioLoopbackServer
-{
-    private readonly string _requiredAuthorization;
-    private int _challenges;
-    public ConcurrentQueue<string> RequestHeads { get; } = new ConcurrentQueue<string>();
-    public int Challenges { get { return Volatile.Read(ref _challenges); } }
-
-    public CalStudioSecurityTestProxy(string requiredAuthorization)
-    {
-        _requiredAuthorization = requiredAuthorization;
-    }
-
-    private static async Task<string> ReadHead(Stream s)
-    {
-        var bytes = new List<byte>();
-        var one = new byte[1];
-        while (bytes.Count < 4 || bytes[bytes.Count - 4] != 13 || bytes[bytes.Count - 3] != 10 || bytes[bytes.Count - 2] != 13 || bytes[bytes.Count - 1] != 10)
-        {
-            int n = await s.ReadAsync(one, 0, 1);
-            if (n == 0 || bytes.Count > 65536) return null;
-            bytes.Add(one[0]);
-        }
-        return Encoding.ASCII.GetString(bytes.ToArray());
-    }
-
-    protected override async Task Serve(TcpClient client)
-    {
-        try
-        {
-            using (client)
-            {
-                var s = client.GetStream();
-                while (true)
-                {
-                    string head = await ReadHead(s);
-                    if (head == null) return;
-                    RequestHeads.Enqueue(head);
-                    string[] lines = head.Split(new[] { "\r\n" }, StringSplitOptions.RemoveEmptyEntries);
-                    int length = 0;
-                    string authorization = null;
-                    var forward = new StringBuilder();
-                    for (int i = 1; i < lines.Length; i++)
-                    {
-                        int colon = lines[i].IndexOf(':');
-                        if (colon < 0) continue;
-                        string name = lines[i].Substring(0, colon).Trim();
-                        string value = lines[i].Substring(colon + 1).Trim();
-                        if (name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)) length = int.Parse(value);
-                        if (name.Equals("Proxy-Authorization", StringComparison.OrdinalIgnoreCase)) authorization = value;
-                        if (name.StartsWith("Proxy-", StringComparison.OrdinalIgnoreCase) || name.Equals("Connection", StringComparison.OrdinalIgnoreCase)) continue;
-                        forward.Append(lines[i]).Append("\r\n");
-                    }
-                    var body = new byte[length];
-                    for (int read = 0; read < length;)
-                    {
-                        int n = await s.ReadAsync(body, read, length - read);
-                        if (n == 0) return;
-                        read += n;
-                    }
-                    if (!string.IsNullOrEmpty(_requiredAuthorization) && authorization != _requiredAuthorization)
-                    {
-                        Interlocked.Increment(ref _challenges);
-                        byte[] challenge = Encoding.ASCII.GetBytes("HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"calstudio-test\"\r\nContent-Length: 0\r\n\r\n");
-                        await s.WriteAsync(challenge, 0, challenge.Length);
-                        continue;
-                    }
-                    string[] requestLine = lines[0].Split(' ');
-                    var target = new Uri(requestLine[1]);
-                    using (var upstream = new TcpClient())
-                    {
-                        await upstream.ConnectAsync(target.Host, target.Port);
-                        var u = upstream.GetStream();
-                        byte[] upHead = Encoding.ASCII.GetBytes(requestLine[0] + " " + target.PathAndQuery + " HTTP/1.1\r\n" + forward + "Connection: close\r\n\r\n");
-                        await u.WriteAsync(upHead, 0, upHead.Length);
-                        await u.WriteAsync(body, 0, body.Length);
-                        await u.CopyToAsync(s);
-                    }
-                    return;
-                }
-            }
-        }
-        catch (Exception) { }
     }
 
 }

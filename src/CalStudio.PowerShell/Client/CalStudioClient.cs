@@ -31,6 +31,7 @@ namespace CalStudio.Client
         private readonly HttpClient _http;
         private readonly Uri _endpoint;
         private readonly int _maxResponseBytes;
+        private readonly ProxyRefusal _proxyRefusal;
 
         public CalStudioClient(ClientOptions options)
         {
@@ -43,6 +44,10 @@ namespace CalStudio.Client
                 UseCookies = false,
             };
             if (options.Proxy != null) { handler.Proxy = options.Proxy; handler.UseProxy = true; }
+            // A loopback target goes direct unless -Proxy says otherwise: HTTP_PROXY, ALL_PROXY and the system proxy never
+            // see the emulator's plain-http traffic (curl and .NET's own NO_PROXY habits for localhost).
+            else if (BaseUriPolicy.IsLoopback(_endpoint)) handler.UseProxy = false;
+            _proxyRefusal = new ProxyRefusal(options.Proxy, handler.UseProxy, _endpoint);
             ConnectionLimit.Apply(handler, _endpoint, options.Proxy, options.MaxConnections);
             _http = new HttpClient(handler, disposeHandler: true) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
             _http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("CalStudio.PowerShell", ModuleInfo.Version));
@@ -72,6 +77,7 @@ namespace CalStudio.Client
                         using (var response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, timeoutSource.Token).ConfigureAwait(false))
                         {
                             Array.Clear(body, 0, body.Length);
+                            if (ProxyRefusal.IsRefusal(response)) return _proxyRefusal.Outcome();
                             return await ReadAnswerAsync(response, timeoutSource.Token).ConfigureAwait(false);
                         }
                     }
@@ -84,6 +90,10 @@ namespace CalStudio.Client
                 {
                     return ApiOutcome.Failure(ErrorIds.Timeout, 0,
                         "No answer from the API within " + timeout.TotalSeconds + " s (-TimeoutSec).");
+                }
+                catch (HttpRequestException ex) when (ProxyRefusal.IsRefusal(ex))
+                {
+                    return _proxyRefusal.Outcome();
                 }
                 catch (HttpRequestException ex)
                 {

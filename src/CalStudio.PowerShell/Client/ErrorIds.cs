@@ -60,12 +60,15 @@ namespace CalStudio.Client
         public const string KeyRejected = "ApiKeyRejected";
         public const string DailyQuotaExhausted = "DailyQuotaExhausted";
         public const string KeyPropertyNotFound = "KeyPropertyNotFound";
+        public const string ProxyAuthenticationRequired = "ProxyAuthenticationRequired";
 
         // Session and connection.
         public const string NotConnected = "NotConnected";
         public const string NoApiKey = "NoApiKey";
         public const string InsecureBaseUri = "InsecureBaseUri";
         public const string InvalidBaseUri = "InvalidBaseUri";
+        public const string InsecureProxy = "InsecureProxy";
+        public const string InvalidProxy = "InvalidProxy";
 
         // Journal.
         public const string JournalKeyMismatch = "JournalKeyMismatch";
@@ -100,11 +103,14 @@ namespace CalStudio.Client
             Row(KeyRejected, ErrorCategory.AuthenticationError, OutcomeKind.KeyRejected, "HTTP 401 (or 403 for every request): the key was rejected."),
             Row(DailyQuotaExhausted, ErrorCategory.LimitsExceeded, OutcomeKind.QuotaExhausted, "The daily quota is spent; the message says how to resume."),
             Row(KeyPropertyNotFound, ErrorCategory.InvalidArgument, OutcomeKind.Permanent, "The first row has no -KeyProperty column."),
+            Row(ProxyAuthenticationRequired, ErrorCategory.AuthenticationError, OutcomeKind.KeyRejected, "HTTP 407: the proxy refused the request; give -ProxyCredential. Never retried."),
 
             Row(NotConnected, ErrorCategory.ConnectionError, OutcomeKind.Permanent, "No session: run Connect-CalStudio first."),
             Row(NoApiKey, ErrorCategory.AuthenticationError, OutcomeKind.Permanent, "No key from -ApiKey or CALSTUDIO_API_KEY, and no way to prompt."),
             Row(InsecureBaseUri, ErrorCategory.SecurityError, OutcomeKind.Permanent, "Plain http to a host that is not loopback."),
             Row(InvalidBaseUri, ErrorCategory.InvalidArgument, OutcomeKind.Permanent, "-BaseUri is not an absolute https (or loopback http) URI."),
+            Row(InsecureProxy, ErrorCategory.SecurityError, OutcomeKind.Permanent, "A plain http -BaseUri through a proxy that is not on loopback."),
+            Row(InvalidProxy, ErrorCategory.InvalidArgument, OutcomeKind.Permanent, "-Proxy is not a proxy URL, or has user info as well as -ProxyCredential."),
 
             Row(JournalKeyMismatch, ErrorCategory.InvalidData, OutcomeKind.Permanent, "The journal was written with another -KeyProperty."),
             Row(JournalUnreadable, ErrorCategory.ReadError, OutcomeKind.Permanent, "The journal cannot be found, read or opened for writing."),

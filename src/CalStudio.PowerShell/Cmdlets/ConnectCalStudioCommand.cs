@@ -76,9 +76,13 @@ namespace CalStudio.Commands
 
         protected override void EndProcessing()
         {
+            Uri proxyAddress = HideProxyUserInfo();
             var uriProblem = BaseUriPolicy.Check(BaseUri);
             if (uriProblem != null)
                 Terminate(uriProblem.Item1, uriProblem.Item2, BaseUri);
+            var proxyProblem = ProxyPolicy.Check(BaseUri, Proxy, ProxyCredential != null);
+            if (proxyProblem != null)
+                Terminate(proxyProblem.Item1, proxyProblem.Item2, proxyAddress, recommendedAction: "Connect-CalStudio -BaseUri https://... -Proxy http://proxy:port -ProxyCredential (Get-Credential)");
 
             SecureString secret = FindKey();
             var key = new ApiKey(secret);
@@ -89,7 +93,7 @@ namespace CalStudio.Commands
 
             var clientOptions = new ClientOptions { BaseUri = BaseUri };
             if (Proxy != null)
-                clientOptions.Proxy = new WebProxy(Proxy) { Credentials = ProxyCredential?.GetNetworkCredential() };
+                clientOptions.Proxy = ProxyPolicy.Create(Proxy, ProxyCredential?.GetNetworkCredential());
 
             var retry = new RetrySettings
             {
@@ -104,8 +108,23 @@ namespace CalStudio.Commands
             var session = new CalStudioSession(key, clientOptions, AppName, retry, throttle, pacer, HistorySize);
             SessionStore.Set(session);
             WriteBudgetWarning(session);
-            WriteVerbose("Connected to " + BaseUri + " with key " + key.Hint + (AppName != null ? ", app '" + AppName + "'" : "") + ".");
+            WriteVerbose("Connected to " + BaseUri + " with key " + key.Hint + (AppName != null ? ", app '" + AppName + "'" : "") +
+                         (proxyAddress != null ? ", through the proxy " + proxyAddress : "") + ".");
             if (PassThru) WriteObject(session.ToConnection());
+        }
+
+        /// <summary>
+        /// The -Proxy address without user info. The bound value is replaced too: every error record of this command
+        /// carries MyInvocation, whose BoundParameters would otherwise show the proxy's password.
+        /// </summary>
+        private Uri HideProxyUserInfo()
+        {
+            if (Proxy == null) return null;
+            Uri shown = ProxyPolicy.WithoutUserInfo(Proxy);
+            if (!shown.IsAbsoluteUri || shown.Host.Length == 0) shown = null; // not a URL ("alice:pw@host"): never shown
+            if (MyInvocation.BoundParameters.ContainsKey(nameof(Proxy)))
+                MyInvocation.BoundParameters[nameof(Proxy)] = (object)shown ?? "(hidden)";
+            return shown;
         }
 
         /// <summary>-ApiKey, then $env:CALSTUDIO_API_KEY, then (interactive hosts only) a masked prompt.</summary>

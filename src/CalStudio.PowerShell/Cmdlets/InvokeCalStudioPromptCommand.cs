@@ -142,6 +142,8 @@ namespace CalStudio.Commands
         private void ThrowHalt(BatchHaltedException halt)
         {
             object target = halt.Row?.Row;
+            if (halt.Reason == StopReason.KeyRejected && halt.Outcome?.ErrorId == ErrorIds.ProxyAuthenticationRequired)
+                Terminate(ErrorIds.ProxyAuthenticationRequired, BatchTexts.ProxyRefused(halt.Outcome), target, halt.Outcome, BatchTexts.ProxyRefusedAction);
             if (halt.Reason == StopReason.KeyRejected)
                 Terminate(ErrorIds.KeyRejected, BatchTexts.KeyRejected(halt.Outcome), target, halt.Outcome, BatchTexts.KeyRejectedAction);
             string resume = BatchTexts.ResumeCommand(MyInvocation.MyCommand.Name,

@@ -14,6 +14,12 @@ namespace CalStudio.Engine
         public static string KeyRejected(ApiOutcome cause) =>
             "The API rejected the key, so the batch stopped: every other row would fail the same way. " + (cause?.ErrorMessage ?? "");
 
+        /// <summary>A proxy's 407 stops the batch as a rejected key does (StopReason.KeyRejected), but the words are the proxy's.</summary>
+        public static string ProxyRefused(ApiOutcome cause) =>
+            (cause?.ErrorMessage ?? "The proxy refused the request with HTTP 407.") + " The batch stopped: every other row would be refused the same way.";
+
+        public const string ProxyRefusedAction = "Connect-CalStudio again with -ProxyCredential (Get-Credential) for the proxy, then run the batch again.";
+
         public const string KeyRejectedAction = "Check the key with Connect-CalStudio (Get-CalStudioConnection shows its last characters), then run the batch again.";
 
         public static string QuotaExhausted(BatchCounters c, ApiOutcome cause, DateTimeOffset now, string resume)

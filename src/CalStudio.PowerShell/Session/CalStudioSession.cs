@@ -49,7 +49,7 @@ namespace CalStudio.Session
                 MaxRetries = Retry.MaxRetries,
                 ThrottleLimit = ThrottleLimit,
                 ConnectedAt = ConnectedAt,
-                Proxy = Proxy is System.Net.WebProxy wp ? wp.Address : null,
+                Proxy = Proxy is System.Net.WebProxy wp ? ProxyPolicy.WithoutUserInfo(wp.Address) : null, // never a proxy password
                 RequestsPerMinute = quota.RequestsPerMinute,
                 RequestsPerDay = quota.RequestsPerDay,
                 RateLimit = quota.Limit,
