@@ -82,7 +82,7 @@ Describe 'Lock files cannot be turned against the user' -Skip:$IsWindows {
             Connect-To $emu
             $journal = Join-Path $TestDrive 'private.jsonl'
             $modes = Rows 'private' 3 | Invoke-CalStudioPrompt -JournalPath $journal -KeyProperty Id | ForEach-Object { (Get-Item "$journal.lock").UnixMode }
-            $modes | Should -Be @('-rw-------') * 3
+            $modes | Should -Be (@('-rw-------') * 3)
             (Get-Item $journal).UnixMode | Should -Be '-rw-------'
             @(Get-ChildItem $state -File -Recurse).UnixMode | Should -Be '-rw-------'
         } finally { Remove-Item Env:CALSTUDIO_STATE_DIR }
@@ -171,6 +171,12 @@ Describe 'A journal on a real small filesystem that fills up' -Skip:(-not $IsLin
             $mounts.Add($dir)
             $dir
         }
+        # A shell command in a process of its own, acting on the disk while the batch runs in this one.
+        function Start-Shell([string] $command) {
+            $psi = [System.Diagnostics.ProcessStartInfo]::new('bash')
+            $psi.ArgumentList.Add('-c'); $psi.ArgumentList.Add($command)
+            [System.Diagnostics.Process]::Start($psi)
+        }
         function Fill-Disk([string] $dir) { & bash -c "dd if=/dev/zero of='$dir/filler' bs=1k 2>/dev/null; true" }
         $script:emu = Start-CalStudioEmulator -ArgumentList '--latency-ms', '10-30', '--fault-500', '0.05', '--seed', '7'
     }
@@ -240,7 +246,10 @@ Describe 'A journal on a real small filesystem that fills up' -Skip:(-not $IsLin
         $disk = New-SmallDisk '1m'
         $journal = "$disk/j.jsonl"
         Connect-To $emu 5
-        $run = Invoke-Batch (Rows 'rmmid' 400) @{ JournalPath = $journal; KeyProperty = 'Id'; ThrottleLimit = 4 } { param($n) if ($n -eq 20) { Remove-Item $journal } }
+        # Another process deletes the journal once it holds 20 lines, while the batch is sending.
+        $remover = Start-Shell "until [ -f '$journal' ] && [ `$(wc -l < '$journal') -ge 20 ]; do sleep 0.02; done; rm '$journal'"
+        try { $run = Invoke-Batch (Rows 'rmmid' 400) @{ JournalPath = $journal; KeyProperty = 'Id'; ThrottleLimit = 2 } }
+        finally { if (-not $remover.WaitForExit(30000)) { $remover.Kill() } }
         $run.Error.FullyQualifiedErrorId | Should -Be (& $InvokeFq 'JournalWriteFailed')
         $run.Error.Exception.Message | Should -Match 'deleted or replaced'
         $server = PromptCounts $emu 'rmmid'
@@ -249,17 +258,56 @@ Describe 'A journal on a real small filesystem that fills up' -Skip:(-not $IsLin
         $server.Answered | Should -BeLessThan 400
     }
 
+    It 'stops with JournalWriteFailed when an ext4 error turns the volume read-only mid-batch; after a remount the journal holds its synced lines and a rerun sends only the rest' {
+        if ($mountProblem) { return }
+        # A loop-mounted ext4 image with errors=remount-ro; the kernel's trigger_fs_error makes a real ext4 error.
+        $image = Join-Path $TestDrive 'volume.img'
+        $disk = Join-Path ([IO.Path]::GetTempPath()) "calstudio-ext4-$PID"
+        $null = New-Item -ItemType Directory $disk -Force
+        & truncate -s 8M $image; & mkfs.ext4 -q -F $image 2>&1 | Out-Null
+        & mount -o loop,errors=remount-ro $image $disk
+        $mounts.Add($disk)
+        $device = Split-Path -Leaf (& findmnt -n -o SOURCE $disk)
+        $trigger = "/sys/fs/ext4/$device/trigger_fs_error"
+        if (-not (Test-Path $trigger)) { Set-ItResult -Skipped -Because "this kernel has no $trigger to make an ext4 error"; return }
+        $journal = "$disk/j.jsonl"
+        Connect-To $emu 5
+        $rows = Rows 'readonly' 400
+        $remounter = Start-Shell "until [ -f '$journal' ] && [ `$(wc -l < '$journal') -ge 150 ]; do sleep 0.02; done; echo calstudio-test > '$trigger'"
+        try { $run = Invoke-Batch $rows @{ JournalPath = $journal; KeyProperty = 'Id'; ThrottleLimit = 2 } }
+        finally { if (-not $remounter.WaitForExit(60000)) { $remounter.Kill() } }
+        $run.Error.FullyQualifiedErrorId | Should -Be (& $InvokeFq 'JournalWriteFailed')
+        $run.Error.Exception.Message | Should -Match 'Read-only file system'
+        $server = PromptCounts $emu 'readonly'
+        $server.Answered | Should -Be $run.Answers.Count -Because 'no paid answer is in neither place'
+        $server.Answered | Should -BeLessThan 400
+
+        & umount $disk; & mount -o loop $image $disk # what reached the disk, as after a power loss
+        $kept = JournaledAnswers $journal
+        Write-Host "    figures (ext4 read-only): answered $($server.Answered), journal lines after remount $($kept.Count), answers written $($run.Answers.Count)"
+        $kept.Count | Should -BeGreaterThan 0 -Because 'lines are fsynced about once a second, not only at the end'
+        $rerun = Invoke-Batch $rows @{ JournalPath = $journal; KeyProperty = 'Id'; ThrottleLimit = 8 }
+        $rerun.Error | Should -BeNullOrEmpty
+        $rerun.Answers.Count | Should -Be 400
+        ((PromptCounts $emu 'readonly').Answered - $server.Answered) | Should -Be (400 - $kept.Count)
+    }
+
     It 'paces in memory with one warning and fails no row when the state folder is full' {
         if ($mountProblem) { return }
         $disk = New-SmallDisk '64k'
         Fill-Disk $disk
         $env:CALSTUDIO_STATE_DIR = $disk
         try {
-            Connect-To $emu 8
-            $answers = @(Rows 'statefull' 75 | Invoke-CalStudioPrompt -ThrottleLimit 8 -ErrorVariable failed -WarningVariable warned -ErrorAction SilentlyContinue)
+            # A known rate makes the batch use the shared budget for every request.
+            Connect-CalStudio -ApiKey (ConvertTo-SecureString $emu.Key -AsPlainText -Force) -BaseUri $emu.Uri -AppName journal -MaxRetries 8 `
+                -RequestsPerMinute 6000 -WarningVariable connectWarned -WarningAction SilentlyContinue
+            $answers = @(Rows 'statefull' 75 | Invoke-CalStudioPrompt -ThrottleLimit 8 -ErrorVariable failed -WarningVariable warned -WarningAction SilentlyContinue -ErrorAction SilentlyContinue)
         } finally { Remove-Item Env:CALSTUDIO_STATE_DIR }
         $failed | Should -BeNullOrEmpty
         $answers.Count | Should -Be 75
-        @($warned | Where-Object { "$_" -match 'quota state file' }).Count | Should -Be 1 -Because ($warned -join "`n")
+        # One warning for the command, as the README promises (Connect-CalStudio wrote nothing yet, so it had nothing to say).
+        @($connectWarned).Count | Should -BeLessOrEqual 1
+        @($warned | Where-Object { "$_" -match 'quota state file.*No space left' }).Count | Should -Be 1 -Because ($warned -join "`n")
+        @($warned).Count | Should -Be 1
     }
 }
