@@ -74,6 +74,7 @@ foreach ($scenario in Get-ChildItem (Join-Path $PSScriptRoot 'scenarios') -Filte
 
 # ---------------------------------------------------------------- run
 
+. (Join-Path $PSScriptRoot 'scenarios/journal-fsync.ps1')
 $benchmarks = [ordered]@{
     'latency200'   = ${function:Invoke-Latency200Benchmark}
     'zero-latency' = ${function:Invoke-ZeroLatencyBenchmark}
@@ -87,6 +88,7 @@ $benchmarks = [ordered]@{
     'scheme-sliding' = { Invoke-SchemeBenchmark 'sliding' }
     'scheme-bucket'  = { Invoke-SchemeBenchmark 'bucket' }
     'two-process'    = ${function:Invoke-TwoProcessBenchmark}
+    'journal-fsync'  = ${function:Invoke-JournalFsyncBenchmark}
 }
 $selected = @($benchmarks.Keys | Where-Object { $_ -like $Filter })
 if (-not $selected) { Write-Warning "No benchmark matches '$Filter' (known: $($benchmarks.Keys -join ', '))."; return }

@@ -75,6 +75,7 @@ namespace CalStudio.Client
         public const string JournalUnreadable = "JournalUnreadable";
         public const string JournalInUse = "JournalInUse";
         public const string NotAJournal = "NotAJournal";
+        public const string JournalWriteFailed = "JournalWriteFailed";
 
         private static readonly ErrorIdInfo[] Rows =
         {
@@ -116,6 +117,7 @@ namespace CalStudio.Client
             Row(JournalUnreadable, ErrorCategory.ReadError, OutcomeKind.Permanent, "The journal cannot be found, read or opened for writing."),
             Row(JournalInUse, ErrorCategory.ResourceBusy, OutcomeKind.Permanent, "Another run holds the journal; the message names it."),
             Row(NotAJournal, ErrorCategory.InvalidData, OutcomeKind.Permanent, "The file is not a CalStudio journal; it was left unchanged."),
+            Row(JournalWriteFailed, ErrorCategory.WriteError, OutcomeKind.Permanent, "The journal cannot be written (disk full, read-only, deleted); the batch stopped."),
         };
 
         private static readonly Dictionary<string, ErrorIdInfo> ById = Rows.ToDictionary(r => r.Id, StringComparer.Ordinal);

@@ -62,11 +62,11 @@ namespace CalStudio.Commands
             _session = RequireSession();
             _lease = _session.Lease(); // a Disconnect-CalStudio later in the pipeline must not pull the key from under this batch
             _boundOnCommandLine = new HashSet<string>(MyInvocation.BoundParameters.Keys, StringComparer.OrdinalIgnoreCase);
-            if (JournalPath != null) OpenJournal();
-            _binder = new RowBinder(KeyProperty, _session.AppName, Bound(nameof(Prompt)), ParseTemplate());
-
             bool whatIf = Bound("WhatIf") ? ((SwitchParameter)MyInvocation.BoundParameters["WhatIf"]).IsPresent
                 : LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"));
+            if (JournalPath != null) OpenJournal(readOnly: whatIf); // -WhatIf reads the journal and writes nothing: no journal, no lock file
+            _binder = new RowBinder(KeyProperty, _session.AppName, Bound(nameof(Prompt)), ParseTemplate());
+
             if (whatIf) { _whatIf = new WhatIfEstimate(KeyProperty != null, _journal); return; }
             // Asking ShouldProcess per row costs a message and a preference lookup each time; only do it when a prompt can result.
             _mayConfirm = Bound("Confirm") || (GetVariableValue("ConfirmPreference") is ConfirmImpact c && c <= ConfirmImpact.Low);
@@ -104,9 +104,10 @@ namespace CalStudio.Commands
             catch (ArgumentException ex) { Terminate(ErrorIds.InvalidPrompt, ex.Message, PromptTemplate, cause: ex); return null; }
         }
 
-        private void OpenJournal()
+        private void OpenJournal(bool readOnly)
         {
-            try { _journal = JournalFile.Open(GetUnresolvedProviderPathFromPSPath(JournalPath), KeyProperty); }
+            string path = GetUnresolvedProviderPathFromPSPath(JournalPath);
+            try { _journal = readOnly ? JournalFile.OpenToRead(path, KeyProperty) : JournalFile.Open(path, KeyProperty); }
             catch (JournalException ex) { Terminate(ex.ErrorId, ex.Message, JournalPath, cause: ex); }
             foreach (var warning in _journal.Warnings) WriteWarning(warning);
         }
@@ -148,6 +149,9 @@ namespace CalStudio.Commands
                 Terminate(ErrorIds.KeyRejected, BatchTexts.KeyRejected(halt.Outcome), target, halt.Outcome, BatchTexts.KeyRejectedAction);
             string resume = BatchTexts.ResumeCommand(MyInvocation.MyCommand.Name,
                 MyInvocation.BoundParameters.Where(p => _boundOnCommandLine.Contains(p.Key)), OwnParameters, JournalPath != null);
+            if (halt.Reason == StopReason.JournalWriteFailed)
+                Terminate(ErrorIds.JournalWriteFailed, halt.Outcome.ErrorMessage + " " + halt.Counters.Summary(), target, halt.Outcome,
+                    "Free space or fix the journal's folder, then run: " + resume);
             Terminate(ErrorIds.DailyQuotaExhausted, BatchTexts.QuotaExhausted(halt.Counters, halt.Outcome, DateTimeOffset.Now, resume), target,
                 halt.Outcome, "After the reset, run: " + resume);
         }

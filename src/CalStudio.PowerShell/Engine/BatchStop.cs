@@ -15,6 +15,8 @@ namespace CalStudio.Engine
         KeyRejected,
         /// <summary>The daily quota is spent (the API's 429, the local -RequestsPerDay count, or a Retry-After too long to wait).</summary>
         QuotaExhausted,
+        /// <summary>The journal cannot be written (disk full, read-only, deleted): answers would be paid for and not kept. Drains as QuotaExhausted does.</summary>
+        JournalWriteFailed,
     }
 
     /// <summary>

@@ -58,6 +58,7 @@ namespace CalStudio.Engine
         private readonly Stopwatch _sinceProgress = Stopwatch.StartNew();
         private ApiOutcome _quotaCause;
         private RowInput _quotaRow;
+        private ApiOutcome _journalFailure; // the first; it ends the batch whatever else stopped it
 
         /// <param name="throttleLimit">-ThrottleLimit, the ceiling of requests in flight; null: adaptive up to the default ceiling.</param>
         public PromptBatch(CalStudioSession session, RetrySettings retry, int? throttleLimit, JournalFile journal, bool keyed, IBatchHost host)
@@ -105,6 +106,8 @@ namespace CalStudio.Engine
             Pump();
             _host.WriteProgress(Counters, completed: true);
             _host.WriteNote(Counters.Summary());
+            if (_journal != null && _stop.Reason != StopReason.Cancelled) Keep(() => _journal.Sync()); // every stop puts the answers on the disk
+            if (Volatile.Read(ref _journalFailure) != null) throw Halt(_journalFailure, _quotaRow, StopReason.JournalWriteFailed);
             if (_stop.Reason == StopReason.QuotaExhausted) throw Halt(_quotaCause ?? _stop.Cause, _quotaRow);
             if (_stop.Reason == StopReason.KeyRejected) throw Halt(_stop.Cause, _quotaRow);
         }
@@ -150,7 +153,7 @@ namespace CalStudio.Engine
             {
                 var failed = RowOutcome.Ended(row, refused, attempts: 0, TimeSpan.Zero, _keys.DisplayKey(row));
                 // Journaled, so -Failed lists it; a rerun tries it again, since its input may have been fixed meanwhile.
-                if (_journal != null && _keys.IsJournalable(refused)) _journal.Append(failed.Response, row.Fingerprint);
+                if (_journal != null && _keys.IsJournalable(refused)) Keep(() => _journal.Append(failed.Response, row.Fingerprint));
                 return Task.FromResult(failed);
             }
             if (_journal != null)
@@ -189,8 +192,23 @@ namespace CalStudio.Engine
             StopAfter(result.Outcome); // also for the pacer's own daily refusal, which is not an attempt
 
             // Journal as soon as the row is finished, not when it is written: an interrupted run keeps every answer it paid for.
-            if (_journal != null && result.IsFinal) _journal.Append(result.Response, row.Fingerprint);
+            if (_journal != null && result.IsFinal) Keep(() => _journal.Append(result.Response, row.Fingerprint));
             return result;
+        }
+
+        /// <summary>
+        /// A journal that cannot be written stops the batch at once: no new request, the answers in hand still written to the
+        /// pipeline, the requests on the wire awaited as at a quota stop; the batch then ends with JournalWriteFailed.
+        /// </summary>
+        private void Keep(Action journalWrite)
+        {
+            try { journalWrite(); }
+            catch (JournalException ex)
+            {
+                var failure = ApiOutcome.Failure(ErrorIds.JournalWriteFailed, 0, ex.Message, cause: ex);
+                Interlocked.CompareExchange(ref _journalFailure, failure, null);
+                _stop.Request(StopReason.JournalWriteFailed, failure);
+            }
         }
 
         private void Deliver(RowOutcome result)
@@ -226,10 +244,10 @@ namespace CalStudio.Engine
         }
 
         /// <summary>The whole batch ends here: requests in flight first get their grace, so answers already paid for are journaled.</summary>
-        private BatchHaltedException Halt(ApiOutcome cause, RowInput row)
+        private BatchHaltedException Halt(ApiOutcome cause, RowInput row, StopReason? reason = null)
         {
             _stop.WaitForGrace(_stop.Cancelled);
-            return new BatchHaltedException(_stop.Reason, cause ?? _stop.Cause, row, Counters);
+            return new BatchHaltedException(reason ?? _stop.Reason, cause ?? _stop.Cause, row, Counters);
         }
 
         private void Tick()

@@ -4,6 +4,7 @@ using System.IO;
 using System.Management.Automation;
 using System.Runtime.CompilerServices;
 using System.Text;
+using System.Threading;
 using CalStudio.Client;
 
 namespace CalStudio.Journal
@@ -28,18 +29,25 @@ namespace CalStudio.Journal
 
     /// <summary>
     /// An append-only JSON-lines journal of finished rows, so a rerun sends only what is not yet answered.
-    /// One run writes it at a time (an exclusive OS lock held until Dispose). Each line is written whole, one write
-    /// and a flush, as the row finishes. Memory holds only key -> (fingerprint, line position) for the last success
-    /// of each key; an answer is read back from its line when a row needs it.
+    /// One run writes it at a time: an exclusive lock on the path's "journal.jsonl.lock" (<see cref="PathLock"/>) held
+    /// until Dispose; the journal itself is shared, so readers (Get-Content, Get-CalStudioResponse, -WhatIf) are never
+    /// blocked. Each line is written whole, one write, as the row finishes; a write that fails is cut back to the last
+    /// whole line and raises JournalWriteFailed. Lines reach the disk (fsync) about once a second and at Sync and Dispose,
+    /// and each sync checks the path still names this file. Memory holds only key -> (fingerprint, line position) for
+    /// the last success of each key; an answer is read back from its line when a row needs it.
     /// </summary>
-    internal sealed class JournalFile : IDisposable
+    internal sealed partial class JournalFile : IDisposable
     {
         private static readonly UTF8Encoding Utf8 = new UTF8Encoding(false);
 
         private readonly object _gate = new object();
         private readonly Dictionary<string, Answer> _answered = new Dictionary<string, Answer>(StringComparer.Ordinal);
+        private static readonly TimeSpan SyncInterval = TimeSpan.FromSeconds(1);
         private FileStream _stream;
-        private bool _describesHolder;
+        private readonly PathLock _lock; // null for a journal opened to read (-WhatIf): nothing is written
+        private Timer _syncTimer;
+        private bool _unsynced;
+        private JournalException _broken; // a failed sync, or the file gone from its path: no later line is kept
 
         private struct Answer
         {
@@ -49,7 +57,7 @@ namespace CalStudio.Journal
             public int Length { get; }
         }
 
-        private JournalFile(string path, FileStream stream) { Path = path; _stream = stream; }
+        private JournalFile(string path, FileStream stream, PathLock held) { Path = path; _stream = stream; _lock = held; }
 
         public string Path { get; }
         public IReadOnlyList<string> Warnings { get; private set; } = new string[0];
@@ -58,33 +66,40 @@ namespace CalStudio.Journal
         public static string Fingerprint(string appName, string prompt, string fileUrl) => RequestFingerprint.Of(appName, prompt, fileUrl);
 
         /// <summary>
-        /// Opens (or creates) the journal and holds it for this run. Throws JournalException: JournalInUse (another run
-        /// holds it), NotAJournal (a file of something else, left unchanged), JournalKeyMismatch, JournalUnreadable.
+        /// Opens (or creates, 0600 on Unix) the journal and holds its path for this run. Throws JournalException: JournalInUse
+        /// (another run holds it), NotAJournal (a file of something else, left unchanged, nothing written beside it),
+        /// JournalKeyMismatch, JournalUnreadable (a link planted at the lock path included), JournalWriteFailed (the header).
         /// </summary>
         public static JournalFile Open(string path, string keyProperty)
         {
+            RefuseAForeignFile(path);
+            var held = LockPath(path);
             FileStream stream;
             try
             {
+                UnixFile.CreateOwnerOnly(path); // born 0600; the open below follows a link the user made, as before
                 // bufferSize 1: no FileStream buffer, so each line goes to the OS in the one Write that Append makes.
-                stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1);
+                // Shared for reading and deleting: the lock is on the .lock file (on Unix this takes flock LOCK_SH).
+                stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, 1);
             }
-            catch (IOException ex) when (JournalHolder.IsLockConflict(ex)) { throw JournalHolder.InUse(path, ex); }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
             {
+                held.Dispose();
+                if (ex is IOException io && JournalHolder.IsLockConflict(io)) throw JournalHolder.InUse(path, ex); // an older version holds the file itself
                 throw new JournalException(ErrorIds.JournalUnreadable, "The journal '" + path + "' cannot be opened for writing: " + ex.Message, ex);
             }
 
-            var journal = new JournalFile(path, stream);
+            var journal = new JournalFile(path, stream, held);
             try
             {
                 journal.Load(keyProperty);
+                journal._syncTimer = new Timer(_ => journal.SyncQuietly(), null, SyncInterval, SyncInterval);
                 return journal;
             }
             catch (Exception ex)
             {
-                if (journal._describesHolder) JournalHolder.Forget(path);
                 stream.Dispose();
+                held.Dispose();
                 if (ex is JournalException) throw;
                 if (ex is IOException || ex is UnauthorizedAccessException)
                     throw new JournalException(ErrorIds.JournalUnreadable, "The journal '" + path + "' cannot be read: " + ex.Message, ex);
@@ -92,36 +107,90 @@ namespace CalStudio.Journal
             }
         }
 
+        /// <summary>
+        /// For -WhatIf: the journal's answers, read without the writer lock and without creating or changing any file.
+        /// A journal that does not exist yet answers nothing.
+        /// </summary>
+        public static JournalFile OpenToRead(string path, string keyProperty)
+        {
+            if (!File.Exists(path)) return new JournalFile(path, null, null);
+            FileStream stream;
+            try { stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1); }
+            catch (IOException ex) when (JournalHolder.IsLockConflict(ex)) { throw JournalHolder.InUse(path, ex); }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
+            {
+                throw new JournalException(ErrorIds.JournalUnreadable, "The journal '" + path + "' cannot be read: " + ex.Message, ex);
+            }
+            var journal = new JournalFile(path, stream, null);
+            try
+            {
+                journal.Load(keyProperty);
+                return journal;
+            }
+            catch (Exception ex)
+            {
+                stream.Dispose();
+                if (ex is IOException || ex is UnauthorizedAccessException)
+                    throw new JournalException(ErrorIds.JournalUnreadable, "The journal '" + path + "' cannot be read: " + ex.Message, ex);
+                throw;
+            }
+        }
+
+        private bool Writable => _lock != null;
+
+        /// <summary>A file of something else is refused before the lock file beside it is touched.</summary>
+        private static void RefuseAForeignFile(string path)
+        {
+            FileStream stream;
+            try { stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1); }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException) { return; } // missing, or the locked open says why
+            using (stream)
+                foreach (var first in JournalLines.Read(stream))
+                {
+                    if (!JournalEntry.TryReadHeader(first.Text.TrimStart('\uFEFF'), out _) && (first.Terminated || !JournalEntry.IsTornHeader(first.Text)))
+                        throw NotAJournal(path);
+                    return;
+                }
+        }
+
+        private static PathLock LockPath(string path)
+        {
+            string lockPath = JournalHolder.SidecarPath(path);
+            PathLock held;
+            try { held = PathLock.Acquire(lockPath, JournalHolder.Record()); }
+            catch (LinkAtLockPathException ex)
+            {
+                throw new JournalException(ErrorIds.JournalUnreadable, "The journal's lock file '" + lockPath + "' is a symbolic link, so this run did not " +
+                    "open it: writing through it could overwrite the file it points to. Remove the link, or give -JournalPath another folder.", ex);
+            }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
+            {
+                throw new JournalException(ErrorIds.JournalUnreadable, "The journal's lock file '" + lockPath + "' cannot be opened: " + ex.Message, ex);
+            }
+            if (held == null) throw JournalHolder.InUse(path, null);
+            return held;
+        }
+
         [MethodImpl(FlatJsonObject.Hot)]
         private void Load(string keyProperty)
         {
-            if (_stream.Length == 0) { DescribeHolder(); WriteLine(JournalEntry.Header(keyProperty)); return; }
+            if (_stream.Length == 0) { WriteHeader(keyProperty); return; }
 
             var damaged = new DamagedLines();
             bool endsWithNewline = true;
             foreach (var line in JournalLines.Read(_stream))
             {
                 endsWithNewline = line.Terminated;
-                if (line.Number == 1) { CheckHeader(line, keyProperty); DescribeHolder(); if (_stream.Length == 0) break; continue; }
+                if (line.Number == 1) { CheckHeader(line, keyProperty); if (_stream.Length == 0) break; continue; }
                 if (line.Text.Length == 0) continue;
                 if (!JournalEntry.TryParse(line.Text, out Response entry, out RequestFingerprint.Packed fingerprint)) { damaged.Add(line); continue; }
                 if (entry.Success) _answered[entry.RowKey] = new Answer(fingerprint, line.Offset, line.ByteLength); // the last success wins
             }
-            if (_stream.Length == 0) { _stream.Seek(0, SeekOrigin.Begin); WriteLine(JournalEntry.Header(keyProperty)); return; } // a torn header, rewritten
+            if (_stream.Length == 0) { _stream.Seek(0, SeekOrigin.Begin); WriteHeader(keyProperty); return; } // a torn header, rewritten
             _stream.Seek(0, SeekOrigin.End);
-            if (!endsWithNewline) _stream.WriteByte((byte)'\n'); // end the torn line so the next entry starts clean
+            if (!endsWithNewline && Writable) _stream.WriteByte((byte)'\n'); // end the torn line so the next entry starts clean
             string warning = damaged.Warning(Path);
             if (warning != null) Warnings = new[] { warning };
-        }
-
-        /// <summary>
-        /// Says who holds the journal as soon as it is known to be one (never beside a file we refuse): a run refused
-        /// a moment from now reads this to name us.
-        /// </summary>
-        private void DescribeHolder()
-        {
-            JournalHolder.Describe(Path);
-            _describesHolder = true;
         }
 
         /// <summary>Refuses a file that is not a journal, or one keyed differently; truncates a torn header (to be rewritten).</summary>
@@ -137,14 +206,16 @@ namespace CalStudio.Journal
             }
             if (!first.Terminated && JournalEntry.IsTornHeader(first.Text))
             {
-                _stream.SetLength(0);
+                if (Writable) _stream.SetLength(0);
                 Warnings = new[] { "Journal '" + Path + "' held only a header cut off while it was being created; the header was rewritten." };
                 return;
             }
-            throw new JournalException(ErrorIds.NotAJournal,
-                "The file '" + Path + "' is not a CalStudio journal (its first line is not a journal header), so it was left unchanged. " +
-                "Give -JournalPath a new file name or an existing journal.");
+            throw NotAJournal(Path);
         }
+
+        private static JournalException NotAJournal(string path) => new JournalException(ErrorIds.NotAJournal,
+            "The file '" + path + "' is not a CalStudio journal (its first line is not a journal header), so it was left unchanged. " +
+            "Give -JournalPath a new file name or an existing journal.");
 
         /// <summary>
         /// Whether the journal already answers this request. Answered: <paramref name="earlier"/> is that answer (FromJournal).
@@ -163,7 +234,10 @@ namespace CalStudio.Journal
             }
         }
 
-        /// <summary>Thread-safe; failures are written too (for the record) but never answer a row. On disk (flushed to the OS) when this returns.</summary>
+        /// <summary>
+        /// Thread-safe; failures are written too (for the record) but never answer a row. Handed to the OS when this returns,
+        /// on the disk within about a second. Throws JournalException JournalWriteFailed when the line cannot be kept.
+        /// </summary>
         public void Append(Response response) => Append(response, Fingerprint(response.AppName, response.Prompt, response.FileUrl));
 
         /// <summary>As <see cref="Append(Response)"/>, with the fingerprint the caller already has (a batch computes it once per row).</summary>
@@ -173,9 +247,15 @@ namespace CalStudio.Journal
             lock (_gate)
             {
                 if (_stream == null) return; // closed by a stopped pipeline; the row is sent again on resume
+                if (_broken != null) throw _broken;
                 long offset = _stream.Seek(0, SeekOrigin.End);
-                _stream.Write(bytes, 0, bytes.Length);
-                _stream.Flush();
+                try { _stream.Write(bytes, 0, bytes.Length); }
+                catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is NotSupportedException)
+                {
+                    CutBackTo(offset);
+                    throw WriteFailed(Path, ex.Message, ex);
+                }
+                _unsynced = true;
                 if (response.Success && RequestFingerprint.TryPack(fingerprint, out RequestFingerprint.Packed packed))
                     _answered[response.RowKey] = new Answer(packed, offset, bytes.Length - 1);
             }
@@ -193,26 +273,37 @@ namespace CalStudio.Journal
             return read == bytes.Length && JournalEntry.TryParse(Utf8.GetString(bytes).TrimEnd('\r'), out Response entry, out _) ? entry : null;
         }
 
-        private void WriteLine(string line)
+        /// <summary>A new journal's first line; a read-only journal writes nothing. A full disk here is JournalWriteFailed, before anything is sent.</summary>
+        private void WriteHeader(string keyProperty)
         {
-            byte[] bytes = Utf8.GetBytes(line + "\n");
-            _stream.Write(bytes, 0, bytes.Length);
-            _stream.Flush();
+            if (!Writable) return;
+            byte[] bytes = Utf8.GetBytes(JournalEntry.Header(keyProperty) + "\n");
+            try
+            {
+                _stream.Write(bytes, 0, bytes.Length);
+                _stream.Flush(true);
+            }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is NotSupportedException)
+            {
+                CutBackTo(0);
+                throw WriteFailed(Path, ex.Message, ex);
+            }
         }
 
         private static string Describe(string keyProperty) =>
             keyProperty == null ? "no -KeyProperty (rows keyed by a hash of AppName, Prompt and FileUrl)" : "-KeyProperty '" + keyProperty + "'";
 
-        /// <summary>Flushes, deletes the sidecar while still holding the lock, then releases the lock.</summary>
+        /// <summary>Puts the lines on the disk, closes the journal, then deletes the lock file while still holding it and releases it.</summary>
         public void Dispose()
         {
+            _syncTimer?.Dispose();
             lock (_gate)
             {
-                if (_stream == null) return;
-                try { _stream.Flush(true); } catch (IOException) { }
-                JournalHolder.Forget(Path);
+                if (_stream == null) { _lock?.Dispose(); return; }
+                try { if (Writable) _stream.Flush(true); } catch (Exception ex) when (ex is IOException || ex is NotSupportedException) { }
                 _stream.Dispose();
                 _stream = null;
+                _lock?.Dispose();
             }
         }
     }

@@ -9,41 +9,34 @@ using CalStudio.Client;
 namespace CalStudio.Journal
 {
     /// <summary>
-    /// Who holds a journal, in a sidecar file next to it ("journal.jsonl.lock"). The lock itself is the journal opened
-    /// with FileShare.None (flock LOCK_EX on Linux and macOS, a share-mode lock on Windows), which the OS releases when
-    /// the holder exits, however it exits. The locked journal cannot be read by another run, so the sidecar says who
-    /// holds it. It only describes: a sidecar left by a killed run blocks nothing and is overwritten by the next holder.
+    /// Who holds a journal, in the lock file next to it ("journal.jsonl.lock", held by <see cref="PathLock"/>), which the
+    /// OS releases when the holder exits, however it exits. The holder writes its record there through the locked
+    /// handle, so a refused run can name it. A lock file left by a killed run blocks nothing and is taken by the next holder.
     /// </summary>
     internal static class JournalHolder
     {
         public static string SidecarPath(string journalPath) => journalPath + ".lock";
 
-        /// <summary>Best effort: a run that cannot write the sidecar still holds the lock.</summary>
-        public static void Describe(string journalPath)
+        /// <summary>The holder record written into the lock file: who holds it, and a lock id unique to this holder.</summary>
+        public static string Record()
         {
-            try
+            var sb = new StringBuilder("{\"pid\":");
+            using (var self = Process.GetCurrentProcess())
             {
-                var sb = new StringBuilder("{\"pid\":");
-                using (var self = Process.GetCurrentProcess())
-                {
-                    sb.Append(self.Id.ToString(CultureInfo.InvariantCulture)).Append(",\"host\":");
-                    Json.WriteString(sb, Environment.MachineName);
-                    sb.Append(",\"processStartedAt\":");
-                    Json.WriteString(sb, Iso(self.StartTime.ToUniversalTime()));
-                }
-                sb.Append(",\"lockedAt\":");
-                Json.WriteString(sb, Iso(DateTime.UtcNow));
-                sb.Append("}\n");
-                File.WriteAllText(SidecarPath(journalPath), sb.ToString(), new UTF8Encoding(false));
+                sb.Append(self.Id.ToString(CultureInfo.InvariantCulture)).Append(",\"host\":");
+                Json.WriteString(sb, Environment.MachineName);
+                sb.Append(",\"processStartedAt\":");
+                string started;
+                try { started = Iso(self.StartTime.ToUniversalTime()); }
+                catch (Exception ex) when (ex is InvalidOperationException || ex is NotSupportedException || ex is System.ComponentModel.Win32Exception) { started = null; }
+                if (started == null) sb.Append("null"); else Json.WriteString(sb, started);
             }
-            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is InvalidOperationException || ex is NotSupportedException) { }
-        }
-
-        /// <summary>Called by the holder while it still holds the lock, so it never deletes the next holder's sidecar.</summary>
-        public static void Forget(string journalPath)
-        {
-            try { File.Delete(SidecarPath(journalPath)); }
-            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException) { }
+            sb.Append(",\"lockedAt\":");
+            Json.WriteString(sb, Iso(DateTime.UtcNow));
+            sb.Append(",\"lockId\":");
+            Json.WriteString(sb, Guid.NewGuid().ToString("N"));
+            sb.Append("}\n");
+            return sb.ToString();
         }
 
         public static JournalException InUse(string journalPath, Exception inner)
@@ -80,11 +73,8 @@ namespace CalStudio.Journal
         {
             try
             {
-                string text;
-                using (var stream = new FileStream(SidecarPath(journalPath), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
-                using (var reader = new StreamReader(stream, Encoding.UTF8))
-                    text = reader.ReadToEnd();
-                if (Json.TryParse(text.Trim(), out object parsed) && parsed is Dictionary<string, object> o && o.TryGetValue("pid", out object pid) && pid is double)
+                string text = PathLock.ReadRecord(SidecarPath(journalPath)); // never through a link, never blocked by the holder's lock
+                if (text != null && Json.TryParse(text.Trim(), out object parsed) && parsed is Dictionary<string, object> o && o.TryGetValue("pid", out object pid) && pid is double)
                 {
                     var sb = new StringBuilder("process ").Append(((double)pid).ToString(CultureInfo.InvariantCulture));
                     if (o.TryGetValue("host", out object host) && host is string h) sb.Append(" on host '").Append(h).Append('\'');

@@ -270,14 +270,17 @@ namespace CalStudio.Quota
             catch (Exception ex) when (IsFileTrouble(ex)) { return null; }
         }
 
+        /// <summary>
+        /// A missing file is created 0600 on Unix in the creation call itself (the folder's ACL on Windows). Unbuffered
+        /// (bufferSize 1): a write fails in Write, where it is caught, and Dispose has no bytes left to flush and fail again.
+        /// </summary>
         private FileStream OpenExclusive()
         {
-            try { return new FileStream(Path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 256); }
-            catch (DirectoryNotFoundException)
-            {
-                Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path));
-                return new FileStream(Path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 256);
-            }
+            try { return new FileStream(Path, FileMode.Open, FileAccess.ReadWrite, FileShare.None, 1); }
+            catch (FileNotFoundException) { }
+            catch (DirectoryNotFoundException) { Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)); }
+            Journal.UnixFile.CreateOwnerOnly(Path);
+            return new FileStream(Path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1);
         }
 
         private static string ReadAll(FileStream file)
