@@ -60,6 +60,8 @@ namespace CalStudio.Client
         public const string KeyRejected = "ApiKeyRejected";
         public const string DailyQuotaExhausted = "DailyQuotaExhausted";
         public const string KeyPropertyNotFound = "KeyPropertyNotFound";
+        public const string ApiUnreachable = "ApiUnreachable";
+        public const string TemplateColumnNotFound = "TemplateColumnNotFound";
 
         // Session and connection.
         public const string NotConnected = "NotConnected";
@@ -100,6 +102,8 @@ namespace CalStudio.Client
             Row(KeyRejected, ErrorCategory.AuthenticationError, OutcomeKind.KeyRejected, "HTTP 401 (or 403 for every request): the key was rejected."),
             Row(DailyQuotaExhausted, ErrorCategory.LimitsExceeded, OutcomeKind.QuotaExhausted, "The daily quota is spent; the message says how to resume."),
             Row(KeyPropertyNotFound, ErrorCategory.InvalidArgument, OutcomeKind.Permanent, "The first row has no -KeyProperty column."),
+            Row(ApiUnreachable, ErrorCategory.ConnectionError, OutcomeKind.Permanent, "8 rows in a row failed on transport or 5xx after their retries; the message says how to resume."),
+            Row(TemplateColumnNotFound, ErrorCategory.InvalidArgument, OutcomeKind.Permanent, "The first row lacks a column -PromptTemplate names; nothing was sent."),
 
             Row(NotConnected, ErrorCategory.ConnectionError, OutcomeKind.Permanent, "No session: run Connect-CalStudio first."),
             Row(NoApiKey, ErrorCategory.AuthenticationError, OutcomeKind.Permanent, "No key from -ApiKey or CALSTUDIO_API_KEY, and no way to prompt."),
