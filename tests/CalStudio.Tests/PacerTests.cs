@@ -90,8 +90,11 @@ namespace CalStudio.Tests
             Assert.Equal(before.WindowLimit, after.WindowLimit);
             Assert.Equal(0, after.PauseUntil);
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            Assert.Null(await pacer.WaitTurnAsync(CancellationToken.None));
+            // The refusal marked the day spent (SpentDay): the next turn is refused at once, never a wait for the reset.
+            Assert.Equal(ErrorIds.DailyQuotaExhausted, (await pacer.WaitTurnAsync(CancellationToken.None))?.ErrorId);
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), "a daily quota's reset must not become a wait");
+            Assert.Equal(State().DaySpentUntil, after.DaySpentUntil);
+            Assert.True(new DateTimeOffset(after.DaySpentUntil, TimeSpan.Zero) > DateTimeOffset.UtcNow.AddHours(4), "until the headers' Reset");
         }
 
         [Fact]

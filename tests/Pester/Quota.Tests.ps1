@@ -60,7 +60,8 @@ Connect-CalStudio -BaseUri '$($emu.Uri)' -AppName shared -RequestsPerMinute 270 
 Describe 'The daily cap and resuming from the journal' {
     BeforeAll {
         $script:k = New-TestKey
-        $script:emu = Start-CalStudioEmulator -Key $k -ArgumentList '--daily', '30', '--latency-ms', '0-20'
+        # Emulated days of 30 s, so the spent day's reset comes within the test.
+        $script:emu = Start-CalStudioEmulator -Key $k -ArgumentList '--daily', '30', '--day-ms', '30000', '--latency-ms', '0-20'
         $script:journal = Join-Path $TestDrive 'run.jsonl'
         $script:rows = 1..50 | ForEach-Object { [pscustomobject]@{ Id = "R$_"; Prompt = "daily prompt $_" } }
         Connect-CalStudio -ApiKey (ConvertTo-SecureString $k -AsPlainText -Force) -BaseUri $emu.Uri -AppName daily -RetryDelaySec 0.05
@@ -92,8 +93,15 @@ Describe 'The daily cap and resuming from the journal' {
         (Get-Content $transcript -Raw) | Should -Match 'Send 20 of 50 prompts to CalStudio \(30 already answered in the journal\)'
     }
 
+    It 'remembers the spent day: a rerun before the reset sends nothing' {
+        $sent = (Get-CalStudioEmulatorStats $emu -NoPrompts).requests
+        { $rows | Invoke-CalStudioPrompt -ThrottleLimit 4 -JournalPath $journal -KeyProperty Id } | Should -Throw -ErrorId (& $Fq 'DailyQuotaExhausted')
+        (Get-CalStudioEmulatorStats $emu -NoPrompts).requests | Should -Be $sent
+    }
+
     It 'resumes after the reset, sending exactly the rest, with a complete output in input order' {
-        Reset-CalStudioEmulator $emu -DayOnly
+        $until = (Get-CalStudioConnection).DailyQuotaSpentUntil
+        while ($until -and [DateTimeOffset]::UtcNow -le $until) { Start-Sleep -Milliseconds 200 }
         $second = $rows | Invoke-CalStudioPrompt -ThrottleLimit 4 -JournalPath $journal -KeyProperty Id
         $second.Id | Should -Be $rows.Id
         @($second | Where-Object FromJournal).Count | Should -Be 30

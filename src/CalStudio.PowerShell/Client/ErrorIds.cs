@@ -61,6 +61,8 @@ namespace CalStudio.Client
         public const string DailyQuotaExhausted = "DailyQuotaExhausted";
         public const string KeyPropertyNotFound = "KeyPropertyNotFound";
         public const string ProxyAuthenticationRequired = "ProxyAuthenticationRequired";
+        public const string ApiUnreachable = "ApiUnreachable";
+        public const string TemplateColumnNotFound = "TemplateColumnNotFound";
 
         // Session and connection.
         public const string NotConnected = "NotConnected";
@@ -105,6 +107,8 @@ namespace CalStudio.Client
             Row(DailyQuotaExhausted, ErrorCategory.LimitsExceeded, OutcomeKind.QuotaExhausted, "The daily quota is spent; the message says how to resume."),
             Row(KeyPropertyNotFound, ErrorCategory.InvalidArgument, OutcomeKind.Permanent, "The first row has no -KeyProperty column."),
             Row(ProxyAuthenticationRequired, ErrorCategory.AuthenticationError, OutcomeKind.KeyRejected, "HTTP 407: the proxy refused the request; give -ProxyCredential. Never retried."),
+            Row(ApiUnreachable, ErrorCategory.ConnectionError, OutcomeKind.Permanent, "8 rows in a row failed on transport or 5xx after their retries; the message says how to resume."),
+            Row(TemplateColumnNotFound, ErrorCategory.InvalidArgument, OutcomeKind.Permanent, "The first row lacks a column -PromptTemplate names; nothing was sent."),
 
             Row(NotConnected, ErrorCategory.ConnectionError, OutcomeKind.Permanent, "No session: run Connect-CalStudio first."),
             Row(NoApiKey, ErrorCategory.AuthenticationError, OutcomeKind.Permanent, "No key from -ApiKey or CALSTUDIO_API_KEY, and no way to prompt."),

@@ -80,8 +80,8 @@ namespace CalStudio.Commands
 
         protected override void ProcessRecord()
         {
-            var row = _binder.Bind(InputObject, Prompt, AppName, FileUrl, out string fatal);
-            if (fatal != null) Terminate(ErrorIds.KeyPropertyNotFound, fatal, InputObject);
+            var row = _binder.Bind(InputObject, Prompt, AppName, FileUrl, out ApiOutcome fatal);
+            if (fatal != null) Terminate(fatal.ErrorId, fatal.ErrorMessage, InputObject);
             if (_whatIf != null) { _whatIf.Count(row); return; }
             if (_mayConfirm && !ShouldProcess("'" + ResponseParser.Shorten(row.Prompt ?? "", 60) + "' (app " + (row.AppName ?? "none") + ")", "Send prompt to CalStudio")) return;
             Run(() => _batch.Add(row));
@@ -152,6 +152,9 @@ namespace CalStudio.Commands
             if (halt.Reason == StopReason.JournalWriteFailed)
                 Terminate(ErrorIds.JournalWriteFailed, halt.Outcome.ErrorMessage + " " + halt.Counters.Summary(), target, halt.Outcome,
                     "Free space or fix the journal's folder, then run: " + resume);
+            if (halt.Reason == StopReason.ApiUnreachable)
+                Terminate(ErrorIds.ApiUnreachable, BatchTexts.ApiUnreachable(halt.Counters, halt.Outcome, resume), target, halt.Outcome,
+                    "Check the network, the proxy and -BaseUri; when the API answers again, run: " + resume);
             Terminate(ErrorIds.DailyQuotaExhausted, BatchTexts.QuotaExhausted(halt.Counters, halt.Outcome, DateTimeOffset.Now, resume), target,
                 halt.Outcome, "After the reset, run: " + resume);
         }

@@ -1,3 +1,5 @@
+using System.Collections;
+using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
 using CalStudio.Client;
@@ -22,8 +24,8 @@ namespace CalStudio.Commands
             _template = template;
         }
 
-        /// <summary>Null, with <paramref name="fatal"/> set, when the first row shows that -KeyProperty names no column.</summary>
-        public RowInput Bind(PSObject input, string prompt, string appName, string fileUrl, out string fatal)
+        /// <summary>Null, with <paramref name="fatal"/> set, when the first row shows that -KeyProperty or -PromptTemplate names no column.</summary>
+        public RowInput Bind(PSObject input, string prompt, string appName, string fileUrl, out ApiOutcome fatal)
         {
             fatal = null;
             long index = _index++;
@@ -36,6 +38,8 @@ namespace CalStudio.Commands
                 // The fingerprint, and so the journal, sees the rendered prompt: a changed column is a changed request.
                 var rendered = _template.Render(input);
                 prompt = rendered.Prompt;
+                // A column the first row lacks is a typo the whole input shares: say so once, before anything is sent.
+                if (!rendered.Succeeded && index == 0) { fatal = TemplateColumnMissing(rendered.MissingColumn, input); return null; }
                 if (!rendered.Succeeded) bindingError = RowInput.Invalid(ErrorIds.InvalidPrompt, rendered.Error);
             }
             else if (PromptArgumentAttribute.IsNotText(prompt, out string typeName))
@@ -49,13 +53,26 @@ namespace CalStudio.Commands
                 var property = input?.BaseObject is string ? null : input?.Properties[_keyProperty];
                 if (index == 0 && property == null)
                 {
-                    fatal = "The first row has no '" + _keyProperty + "' property (-KeyProperty). Its properties: " +
-                            string.Join(", ", input?.Properties.Select(p => p.Name) ?? new string[0]) + ". Nothing was sent.";
+                    fatal = RowInput.Invalid(ErrorIds.KeyPropertyNotFound, "The first row has no '" + _keyProperty + "' property (-KeyProperty). Its properties: " +
+                            string.Join(", ", input?.Properties.Select(p => p.Name) ?? new string[0]) + ". Nothing was sent.");
                     return null;
                 }
                 key = property?.Value == null ? null : LanguagePrimitives.ConvertTo<string>(property.Value);
             }
             return new RowInput(index, target, prompt, string.IsNullOrEmpty(appName) ? _defaultApp : appName, fileUrl, key, bindingError);
+        }
+
+        private ApiOutcome TemplateColumnMissing(string column, PSObject input) =>
+            RowInput.Invalid(ErrorIds.TemplateColumnNotFound, "The first row has no '" + column + "' column, which -PromptTemplate '" + _template.Text +
+                "' names. Its columns: " + string.Join(", ", ColumnsOf(input)) + ". Nothing was sent. " +
+                "Braces meant as text are written {{ and }} in a template.");
+
+        /// <summary>The names a template can use: a hashtable's keys, an object's properties; a string has none.</summary>
+        private static IEnumerable<string> ColumnsOf(PSObject input)
+        {
+            if (input == null || input.BaseObject is string) return new[] { "(none: the row is a string)" };
+            if (input.BaseObject is IDictionary dictionary) return dictionary.Keys.Cast<object>().Select(k => k?.ToString());
+            return input.Properties.Select(p => p.Name);
         }
     }
 }

@@ -17,12 +17,15 @@ namespace CalStudio.Engine
         QuotaExhausted,
         /// <summary>The journal cannot be written (disk full, read-only, deleted): answers would be paid for and not kept. Drains as QuotaExhausted does.</summary>
         JournalWriteFailed,
+        /// <summary>Rows in a row failed on transport or 5xx with their retries spent (<see cref="OutageBreaker"/>).</summary>
+        ApiUnreachable,
     }
 
     /// <summary>
     /// The one place a batch's stop lives. The first reason wins. A stop at once refuses new attempts (queued rows and
-    /// backoff waits end unsent); requests already on the wire get the same short grace whatever the reason, so an answer
-    /// the server has already given is journaled rather than paid for again on resume; then they are aborted to the socket.
+    /// backoff waits end unsent); what happens to the requests already on the wire is the reason's <see cref="StopKind"/>:
+    /// a quota stop lets them run to their answer, so what the server has been paid for is journaled rather than paid
+    /// for again on resume; Ctrl+C gives them a short grace; a rejected key aborts them to the socket at once.
     /// </summary>
     internal sealed class BatchStop : IDisposable
     {
@@ -39,7 +42,7 @@ namespace CalStudio.Engine
         private readonly IInFlightGate _inFlight;
         private readonly TimeSpan _grace;
         private Record _record;
-        private Task _graceOver = Task.CompletedTask;
+        private volatile Task _graceOver = Task.CompletedTask;
 
         public BatchStop(IInFlightGate inFlight, TimeSpan grace)
         {
@@ -55,19 +58,33 @@ namespace CalStudio.Engine
         /// <summary>Fires at the stop: waits for a slot, a pacing turn or a backoff end, and no new attempt starts.</summary>
         public CancellationToken NoNewAttempts => _noNewAttempts.Token;
 
-        /// <summary>Fires when the grace is over: requests still on the wire are cancelled down to the socket.</summary>
+        /// <summary>Fires when the stop's wait is over: requests still on the wire are cancelled down to the socket.</summary>
         public CancellationToken Abort => _abort.Token;
 
-        /// <summary>Fires only for Ctrl+C, after the grace: the pipeline thread stops waiting for rows.</summary>
+        /// <summary>Fires only for Ctrl+C (also during another stop's drain), after the grace: the pipeline thread stops waiting for rows.</summary>
         public CancellationToken Cancelled => _cancelled.Token;
 
         /// <summary>Stops the batch for <paramref name="reason"/> unless it is already stopping; true when this call stopped it.</summary>
         public bool Request(StopReason reason, ApiOutcome cause)
         {
             if (Interlocked.CompareExchange(ref _record, new Record(reason, cause), null) != null) return false;
-            _graceOver = AbortAfterGraceAsync(reason);
+            var kind = StopKind.Of(reason);
+            _graceOver = AbortAfterAsync(kind == StopKind.Grace ? _grace : kind.Wait, cancelPipeline: reason == StopReason.Cancelled);
             _noNewAttempts.Cancel();
             return true;
+        }
+
+        /// <summary>
+        /// Ctrl+C or SIGTERM: stops the batch, or cuts a quota stop's drain down to the short grace, so the console answers
+        /// at once (the reason stays the first one); returns when the grace is over.
+        /// </summary>
+        public void Interrupt()
+        {
+            Task over;
+            if (Request(StopReason.Cancelled, null)) over = _graceOver;
+            else _graceOver = over = AbortAfterAsync(_grace, cancelPipeline: true);
+            try { over.Wait(); }
+            catch (AggregateException) { }
         }
 
         /// <summary>Blocks until the requests in flight have finished or had their grace.</summary>
@@ -77,14 +94,15 @@ namespace CalStudio.Engine
             catch (AggregateException) { }
         }
 
-        private async Task AbortAfterGraceAsync(StopReason reason)
+        private async Task AbortAfterAsync(TimeSpan wait, bool cancelPipeline)
         {
-            await Task.Yield(); // never run the grace inline in the attempt that asked for the stop
-            await Task.WhenAny(_inFlight.WhenIdleAsync(), Task.Delay(_grace)).ConfigureAwait(false);
+            await Task.Yield(); // never run the wait inline in the attempt that asked for the stop
+            if (wait == System.Threading.Timeout.InfiniteTimeSpan) await _inFlight.WhenIdleAsync().ConfigureAwait(false);
+            else if (wait > TimeSpan.Zero) await Task.WhenAny(_inFlight.WhenIdleAsync(), Task.Delay(wait)).ConfigureAwait(false);
             try
             {
                 _abort.Cancel();
-                if (reason == StopReason.Cancelled) _cancelled.Cancel();
+                if (cancelPipeline) _cancelled.Cancel();
             }
             catch (ObjectDisposedException) { } // the batch ended meanwhile
         }

@@ -32,6 +32,11 @@ namespace CalStudio.Engine
                 cause?.ErrorMessage, resume);
         }
 
+        public static string ApiUnreachable(BatchCounters c, ApiOutcome cause, string resume) =>
+            string.Format(CultureInfo.InvariantCulture,
+                "{0} The batch stopped: {1} rows done ({2} answered, {3} failed), {4} rows not sent (not journaled as failures). To resume, run: {5}",
+                cause?.ErrorMessage, c.Done, c.Succeeded, c.Failed, c.NotSent, resume);
+
         /// <summary>
         /// The same command, from the parameters the user bound on the command line: never the raw line, which may hold
         /// a key typed into another command of the same pipeline. Values that are not plain text or numbers are left out.

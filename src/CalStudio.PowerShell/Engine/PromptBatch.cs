@@ -19,7 +19,7 @@ namespace CalStudio.Engine
         void WriteProgress(BatchCounters counters, bool completed);
     }
 
-    /// <summary>The batch stopped as a whole: a rejected key, or the daily quota spent.</summary>
+    /// <summary>The batch stopped as a whole: a rejected key, the daily quota spent, or the API unreachable.</summary>
     internal sealed class BatchHaltedException : Exception
     {
         public BatchHaltedException(StopReason reason, ApiOutcome outcome, RowInput row, BatchCounters counters) : base(outcome?.ErrorMessage)
@@ -43,14 +43,13 @@ namespace CalStudio.Engine
     /// </summary>
     internal sealed class PromptBatch : IAttemptPolicy, IDisposable
     {
-        // Ctrl+C must return within 2 s; most of that may go to letting answers already on their way arrive.
-        internal static readonly TimeSpan StopGrace = TimeSpan.FromMilliseconds(800);
 
         private readonly CalStudioSession _session;
         private readonly RetryingSender _sender;
         private readonly IInFlightGate _inFlight;
         private readonly BatchStop _stop;
         private readonly ForbiddenGuard _forbidden = new ForbiddenGuard();
+        private readonly OutageBreaker _outage = new OutageBreaker();
         private readonly OrderedWindow<RowOutcome> _window;
         private readonly JournalFile _journal;
         private readonly RowKeys _keys;
@@ -70,7 +69,7 @@ namespace CalStudio.Engine
             var inFlight = AdaptiveInFlightGate.ForBatch(throttleLimit, () => session.Pacer.AllowedPerSecond);
             _inFlight = session.LastInFlight = inFlight;
             Counters.InFlightReason = () => inFlight.Reason;
-            _stop = new BatchStop(_inFlight, StopGrace);
+            _stop = new BatchStop(_inFlight, StopKind.Grace.Wait);
             var client = session.Client;
             var key = session.Key;
             _sender = new RetryingSender((request, cancel) => client.SendAsync(request, key, retry.Timeout, cancel), retry, session.Pacer, _inFlight, this);
@@ -100,7 +99,7 @@ namespace CalStudio.Engine
             _window.Add(() => Start(row), Deliver, _host.WriteNote, Tick, _stop.Cancelled);
         }
 
-        /// <summary>Waits for and writes every remaining row; throws the quota stop at the end if there was one.</summary>
+        /// <summary>Waits for and writes every remaining row; throws the quota or outage stop at the end if there was one.</summary>
         public void Complete()
         {
             Pump();
@@ -109,15 +108,12 @@ namespace CalStudio.Engine
             if (_journal != null && _stop.Reason != StopReason.Cancelled) Keep(() => _journal.Sync()); // every stop puts the answers on the disk
             if (Volatile.Read(ref _journalFailure) != null) throw Halt(_journalFailure, _quotaRow, StopReason.JournalWriteFailed);
             if (_stop.Reason == StopReason.QuotaExhausted) throw Halt(_quotaCause ?? _stop.Cause, _quotaRow);
+            if (_stop.Reason == StopReason.ApiUnreachable) throw Halt(_stop.Cause, _quotaRow);
             if (_stop.Reason == StopReason.KeyRejected) throw Halt(_stop.Cause, _quotaRow);
         }
 
         /// <summary>Ctrl+C, on PowerShell's stopping thread: stop, give requests in flight their grace, then cancel the rest.</summary>
-        public void Stop()
-        {
-            _stop.Request(StopReason.Cancelled, null);
-            _stop.WaitForGrace(CancellationToken.None);
-        }
+        public void Stop() => _stop.Interrupt();
 
         private void Pump() => _window.Pump(Deliver, _host.WriteNote, Tick, _stop.Cancelled);
 
@@ -190,6 +186,7 @@ namespace CalStudio.Engine
             }
 
             StopAfter(result.Outcome); // also for the pacer's own daily refusal, which is not an attempt
+            if (_outage.RowEnded(result.Outcome)) _stop.Request(StopReason.ApiUnreachable, _outage.Verdict());
 
             // Journal as soon as the row is finished, not when it is written: an interrupted run keeps every answer it paid for.
             if (_journal != null && result.IsFinal) Keep(() => _journal.Append(result.Response, row.Fingerprint));
@@ -243,7 +240,7 @@ namespace CalStudio.Engine
             Tick();
         }
 
-        /// <summary>The whole batch ends here: requests in flight first get their grace, so answers already paid for are journaled.</summary>
+        /// <summary>The whole batch ends here: requests in flight first get their stop's wait, so answers already paid for are journaled.</summary>
         private BatchHaltedException Halt(ApiOutcome cause, RowInput row, StopReason? reason = null)
         {
             _stop.WaitForGrace(_stop.Cancelled);

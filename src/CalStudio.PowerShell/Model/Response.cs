@@ -61,6 +61,8 @@ namespace CalStudio
         public int? RateLimitRemaining { get; set; }
         public DateTimeOffset? RateLimitReset { get; set; }
         public int RequestsToday { get; set; }
+        /// <summary>The API refused the key for the day: until then every run on this machine stops at once, sending nothing.</summary>
+        public DateTimeOffset? DailyQuotaSpentUntil { get; set; }
 
         // Requests in flight the last batch settled on, and why ("12 in flight: 2.0/s × 5.1 s latency"); null before a batch.
         public int? InFlightLevel { get; set; }

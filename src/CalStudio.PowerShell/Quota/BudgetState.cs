@@ -35,9 +35,11 @@ namespace CalStudio.Quota
         public long SpentCount;
         /// <summary>Without a Reset header: a request comes back at least this often (ticks), as measured since SpentAt (a bucket's refill); 0 while unknown.</summary>
         public long RefillTicks;
+        /// <summary>The API refused the key for the day: every process sends nothing until this (UTC ticks); 0: not spent (<see cref="SpentDay"/>).</summary>
+        public long DaySpentUntil;
 
         public string Serialize() =>
-            string.Join(" ", new[] { NextSlot, Day, DayCount, WindowReset, WindowLimit, WindowLeft, PauseUntil, LastStart, WindowLength, ProbeUntil, WindowOpened, ResetSent, ServerLeft, SpentAt, SpentCount, RefillTicks }
+            string.Join(" ", new[] { NextSlot, Day, DayCount, WindowReset, WindowLimit, WindowLeft, PauseUntil, LastStart, WindowLength, ProbeUntil, WindowOpened, ResetSent, ServerLeft, SpentAt, SpentCount, RefillTicks, DaySpentUntil }
                 .Select(v => v.ToString(CultureInfo.InvariantCulture)));
 
         public static BudgetState Parse(string text)
@@ -61,6 +63,7 @@ namespace CalStudio.Quota
             state.SpentAt = Part(13);
             state.SpentCount = Part(14);
             state.RefillTicks = Part(15);
+            state.DaySpentUntil = Part(16);
             return state;
         }
     }

@@ -16,6 +16,8 @@ namespace CalStudio.Quota
         public int? Remaining { get; set; }
         public DateTimeOffset? Reset { get; set; }
         public int RequestsToday { get; set; }
+        /// <summary>The API refused the key for the day: nothing is sent until then; null when the day is not known to be spent.</summary>
+        public DateTimeOffset? DailyQuotaSpentUntil { get; set; }
     }
 
     /// <summary>
@@ -55,6 +57,7 @@ namespace CalStudio.Quota
         private readonly int? _perDay;
         private readonly long _maxPause;
         private readonly SharedBudget _budget;
+        private readonly SpentDay _spentDay;
         private volatile bool _limitsSeen;
         private int _fileChecked;
         private int _inFlight; // requests this process started and has not yet observed
@@ -78,6 +81,7 @@ namespace CalStudio.Quota
             _perMinute = perMinute;
             _perDay = perDay;
             _maxPause = Math.Min((maxPause ?? LongestWindow).Ticks, LongestWindow.Ticks);
+            _spentDay = new SpentDay(budget, maxPause ?? new CalStudio.Engine.RetrySettings().MaxRetryWait);
         }
 
         public static RequestPacer Create(ApiKey key, Uri baseUri, int? perMinute, int? perDay, TimeSpan? maxPause = null)
@@ -98,6 +102,7 @@ namespace CalStudio.Quota
         /// <summary>Waits for this request's turn; returns a QuotaExhausted outcome instead when today's local count is spent.</summary>
         public async Task<ApiOutcome> WaitTurnAsync(CancellationToken cancel)
         {
+            if (_spentDay.Refusal(DateTimeOffset.UtcNow) is ApiOutcome spent) return spent;
             if (Interlocked.Exchange(ref _fileChecked, 1) == 0 && !Active && File.Exists(_budget.Path))
                 Recall(_budget.Read());
             // With a configured rate, this process's first request goes alone: a fresh process sends it late (connection,
@@ -134,6 +139,7 @@ namespace CalStudio.Quota
             var now = new DateTimeOffset(t, TimeSpan.Zero);
             int today = Today(now);
             if (s.Day != today) { s.Day = today; s.DayCount = 0; }
+            if (_spentDay.Check(s, now) is ApiOutcome spentDay) return new Decision { Denied = spentDay };
 
             if (_perDay.HasValue && s.DayCount >= _perDay.Value)
             {
@@ -225,6 +231,7 @@ namespace CalStudio.Quota
         public async Task ObserveAsync(ApiOutcome outcome, CancellationToken cancel)
         {
             if (outcome == null) return;
+            await _spentDay.ObserveAsync(outcome, cancel).ConfigureAwait(false);
             int othersInFlight = EndTurn();
             bool first = !_answered;
             _answered = true;
@@ -358,6 +365,7 @@ namespace CalStudio.Quota
             var s = _budget.Read(); // never writes the file
             var now = DateTimeOffset.UtcNow;
             snapshot.RequestsToday = s.Day == Today(now) ? s.DayCount : 0;
+            snapshot.DailyQuotaSpentUntil = SpentDay.Until(s, now);
             if (s.WindowLimit > 0)
             {
                 snapshot.Limit = s.WindowLimit;
@@ -368,7 +376,7 @@ namespace CalStudio.Quota
         }
 
         /// <summary>A command starts: see <see cref="SharedBudget.Check"/>.</summary>
-        public void CheckStateFile() => _budget.Check();
+        public void CheckStateFile() { _budget.Check(); _spentDay.Recall(_budget.Read()); }
 
         /// <summary>The budget's warning that the state file is unusable, once; the cmdlets write it.</summary>
         public bool TryTakeWarning(out string warning) => _budget.TryTakeWarning(out warning);

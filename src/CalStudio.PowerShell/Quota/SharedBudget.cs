@@ -25,6 +25,8 @@ namespace CalStudio.Quota
         // While in memory, an access now and then tries the file once (without waiting) to return to it.
         private static readonly TimeSpan ProbeInterval = TimeSpan.FromSeconds(30);
         private const int LongestRetryDelayMs = 100;
+        // The serialized state is about 210 characters; room for fields to come.
+        private const int MaxStateBytes = 512;
         private static readonly ConcurrentDictionary<string, PathState> Paths = new ConcurrentDictionary<string, PathState>(StringComparer.Ordinal);
 
         private readonly PathState _shared;
@@ -208,6 +210,7 @@ namespace CalStudio.Quota
             }
             if (memory.SpentAt > file.SpentAt) { merged.SpentAt = memory.SpentAt; merged.SpentCount = memory.SpentCount; }
             merged.RefillTicks = Math.Max(file.RefillTicks, memory.RefillTicks);
+            merged.DaySpentUntil = Math.Max(file.DaySpentUntil, memory.DaySpentUntil);
             _shared.Memory = merged;
             lock (_shared) _shared.Problem = null;
             return merged;
@@ -285,7 +288,7 @@ namespace CalStudio.Quota
 
         private static string ReadAll(FileStream file)
         {
-            var buffer = new byte[256];
+            var buffer = new byte[MaxStateBytes];
             int read = file.Read(buffer, 0, buffer.Length);
             return Encoding.ASCII.GetString(buffer, 0, read);
         }
@@ -294,7 +297,7 @@ namespace CalStudio.Quota
         {
             // Overwritten in place, padded with spaces to the old length: truncating first makes ext4 flush on close (~ms).
             string text = state.Serialize();
-            byte[] bytes = Encoding.ASCII.GetBytes(text.PadRight((int)Math.Min(file.Length, 256)));
+            byte[] bytes = Encoding.ASCII.GetBytes(text.PadRight((int)Math.Min(file.Length, MaxStateBytes)));
             file.Position = 0;
             file.Write(bytes, 0, bytes.Length);
             file.Flush(); // a failed write surfaces here, where it is caught, not in Dispose

@@ -56,6 +56,7 @@ namespace CalStudio.Session
                 RateLimitRemaining = quota.Remaining,
                 RateLimitReset = quota.Reset,
                 RequestsToday = quota.RequestsToday,
+                DailyQuotaSpentUntil = quota.DailyQuotaSpentUntil,
                 InFlightLevel = LastInFlight?.Level,
                 InFlightReason = LastInFlight?.Reason,
             };
