@@ -55,7 +55,8 @@ namespace CalStudio.Commands
         [Parameter] [ValidateRange(1, 3600)] public int TimeoutSec { get; set; }
         [Parameter] [ValidateRange(0, long.MaxValue)] public long TotalCount { get; set; }
         [Parameter] [ValidateNotNullOrEmpty] public string JournalPath { get; set; }
-        [Parameter] [ValidateNotNullOrEmpty] public string KeyProperty { get; set; }
+        /// <summary>The column(s) that identify a row in the journal: Id, or several (TicketId, AppName) for a composite key.</summary>
+        [Parameter] [ValidateNotNullOrEmpty] public string[] KeyProperty { get; set; }
 
         protected override void BeginProcessing()
         {
@@ -63,7 +64,7 @@ namespace CalStudio.Commands
             _lease = _session.Lease(); // a Disconnect-CalStudio later in the pipeline must not pull the key from under this batch
             _boundOnCommandLine = new HashSet<string>(MyInvocation.BoundParameters.Keys, StringComparer.OrdinalIgnoreCase);
             if (JournalPath != null) OpenJournal();
-            _binder = new RowBinder(KeyProperty, _session.AppName, Bound(nameof(Prompt)), ParseTemplate());
+            _binder = new RowBinder(KeyColumns.From(KeyProperty), _session.AppName, Bound(nameof(Prompt)), ParseTemplate());
 
             bool whatIf = Bound("WhatIf") ? ((SwitchParameter)MyInvocation.BoundParameters["WhatIf"]).IsPresent
                 : LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"));
@@ -106,7 +107,7 @@ namespace CalStudio.Commands
 
         private void OpenJournal()
         {
-            try { _journal = JournalFile.Open(GetUnresolvedProviderPathFromPSPath(JournalPath), KeyProperty); }
+            try { _journal = JournalFile.Open(GetUnresolvedProviderPathFromPSPath(JournalPath), KeyColumns.From(KeyProperty)?.JournalName); }
             catch (JournalException ex) { Terminate(ex.ErrorId, ex.Message, JournalPath, cause: ex); }
             foreach (var warning in _journal.Warnings) WriteWarning(warning);
         }

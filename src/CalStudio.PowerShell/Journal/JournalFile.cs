@@ -20,34 +20,26 @@ namespace CalStudio.Journal
     {
         /// <summary>No successful entry for the row's key: send it.</summary>
         None,
-        /// <summary>A successful entry for this key and this request: the earlier answer stands.</summary>
+        /// <summary>A successful entry for this key and this request (the newest of them): the earlier answer stands.</summary>
         Answered,
-        /// <summary>A successful entry for this key but another request (new prompt, app or file): send it again.</summary>
+        /// <summary>Successful entries for this key, all to other requests (new prompt, app or file): send it.</summary>
         Superseded,
     }
 
     /// <summary>
     /// An append-only JSON-lines journal of finished rows, so a rerun sends only what is not yet answered.
     /// One run writes it at a time (an exclusive OS lock held until Dispose). Each line is written whole, one write
-    /// and a flush, as the row finishes. Memory holds only key -> (fingerprint, line position) for the last success
-    /// of each key; an answer is read back from its line when a row needs it.
+    /// and a flush, as the row finishes. Memory holds only (key, fingerprint) -> line position of the newest success
+    /// of each key and request (<see cref="AnswerIndex"/>); an answer is read back from its line when a row needs it.
     /// </summary>
     internal sealed class JournalFile : IDisposable
     {
         private static readonly UTF8Encoding Utf8 = new UTF8Encoding(false);
 
         private readonly object _gate = new object();
-        private readonly Dictionary<string, Answer> _answered = new Dictionary<string, Answer>(StringComparer.Ordinal);
+        private readonly AnswerIndex _answered = new AnswerIndex();
         private FileStream _stream;
         private bool _describesHolder;
-
-        private struct Answer
-        {
-            public Answer(RequestFingerprint.Packed fingerprint, long offset, int length) { Fingerprint = fingerprint; Offset = offset; Length = length; }
-            public RequestFingerprint.Packed Fingerprint { get; }
-            public long Offset { get; }
-            public int Length { get; }
-        }
 
         private JournalFile(string path, FileStream stream) { Path = path; _stream = stream; }
 
@@ -105,7 +97,7 @@ namespace CalStudio.Journal
                 if (line.Number == 1) { CheckHeader(line, keyProperty); DescribeHolder(); if (_stream.Length == 0) break; continue; }
                 if (line.Text.Length == 0) continue;
                 if (!JournalEntry.TryParse(line.Text, out Response entry, out RequestFingerprint.Packed fingerprint)) { damaged.Add(line); continue; }
-                if (entry.Success) _answered[entry.RowKey] = new Answer(fingerprint, line.Offset, line.ByteLength); // the last success wins
+                if (entry.Success) _answered.Record(entry.RowKey, fingerprint, line.Offset, line.ByteLength); // the newest success of each request wins
             }
             if (_stream.Length == 0) { _stream.Seek(0, SeekOrigin.Begin); WriteLine(JournalEntry.Header(keyProperty)); return; } // a torn header, rewritten
             _stream.Seek(0, SeekOrigin.End);
@@ -155,9 +147,11 @@ namespace CalStudio.Journal
             earlier = null;
             lock (_gate)
             {
-                if (_stream == null || !_answered.TryGetValue(rowKey, out Answer answer)) return JournalMatch.None;
-                if (!RequestFingerprint.TryPack(fingerprint, out RequestFingerprint.Packed packed) || !packed.Equals(answer.Fingerprint))
-                    return JournalMatch.Superseded;
+                if (_stream == null) return JournalMatch.None;
+                if (!RequestFingerprint.TryPack(fingerprint, out RequestFingerprint.Packed packed))
+                    return _answered.HasKey(rowKey) ? JournalMatch.Superseded : JournalMatch.None;
+                var match = _answered.Find(rowKey, packed, out AnswerLine answer);
+                if (match != JournalMatch.Answered) return match;
                 earlier = ReadBack(answer);
                 return earlier == null ? JournalMatch.None : JournalMatch.Answered;
             }
@@ -177,12 +171,12 @@ namespace CalStudio.Journal
                 _stream.Write(bytes, 0, bytes.Length);
                 _stream.Flush();
                 if (response.Success && RequestFingerprint.TryPack(fingerprint, out RequestFingerprint.Packed packed))
-                    _answered[response.RowKey] = new Answer(packed, offset, bytes.Length - 1);
+                    _answered.Record(response.RowKey, packed, offset, bytes.Length - 1);
             }
         }
 
         /// <summary>Under the gate: the stream is shared with Append, and left at the end for it.</summary>
-        private Response ReadBack(Answer answer)
+        private Response ReadBack(AnswerLine answer)
         {
             var bytes = new byte[answer.Length];
             _stream.Seek(answer.Offset, SeekOrigin.Begin);
