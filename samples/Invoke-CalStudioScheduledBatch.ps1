@@ -21,7 +21,8 @@ input (for questions.csv):
   questions.lock         held while a run works on this input, so a second run at the same time exits 5.
 
 A new batch under the same file name continues the old journal: with -KeyProperty, rows whose key was answered before
-are not sent again. Give each batch its own file name (or folder), or move the old output away first.
+with the same prompt, app and file are not sent again (a changed prompt is). Give each batch its own file name (or
+folder), or move the old output away first.
 
 The key is never in the script or on its command line: it comes from the environment variable CALSTUDIO_API_KEY of
 the account that runs the job or, with -SecretName, from a SecretManagement vault (Get-Secret).
@@ -59,8 +60,13 @@ The API address (default: the module's, https://calstudio.com). Plain http only 
 emulator).
 
 .PARAMETER KeyProperty
-A column (such as Id) that identifies each row in the journal; without it rows are matched by a hash of AppName,
-prompt and FileUrl. Keep it the same for every run of an input.
+A column (such as Id) that identifies each row in the journal, or several for a composite key, such as
+-KeyProperty TicketId,AppName (one ticket sent to two apps); on a pwsh -File command line (Task Scheduler, cron) give
+them as one comma-separated argument. Without it rows are matched by a hash of AppName, prompt and FileUrl. Keep it
+the same for every run of an input. Rows with the same key and the same prompt, app and file (a ticket listed twice)
+are sent once and each gets the answer. Rows with an empty key (every column empty), or a key an earlier row used
+for another prompt, are refused (EmptyRowKey, DuplicateRowKey), never sent nor journaled: every rerun refuses and
+logs them again, and exits 1, until the CSV is fixed.
 
 .PARAMETER SecretName
 Read the key from SecretManagement (Get-Secret -Name <SecretName>) instead of CALSTUDIO_API_KEY.
@@ -148,7 +154,7 @@ param(
     [string] $PromptTemplate,
     [string] $AppName,
     [uri] $BaseUri,
-    [string] $KeyProperty,
+    [string[]] $KeyProperty,
     [string] $SecretName,
     [string] $SecretVault,
     [ValidateRange(1, 256)] [int] $ThrottleLimit,
@@ -269,6 +275,9 @@ try {
 
     if ($ModulePath) { Import-Module $ModulePath -ErrorAction Stop } else { Import-Module CalStudio -ErrorAction Stop }
 
+    # pwsh -File passes "TicketId,AppName" as one string: a comma separates key columns there too.
+    if ($KeyProperty) { $KeyProperty = @($KeyProperty | ForEach-Object { $_ -split ',' } | ForEach-Object { $_.Trim() } | Where-Object { $_ }) }
+
     if (-not (Test-Path -LiteralPath $InputCsv -PathType Leaf)) { throw (New-FatalError 'InputCsvNotFound' "The input CSV '$InputCsv' does not exist.") }
     $rows = @(Import-Csv -LiteralPath $InputCsv)
     $inputColumns = @()
@@ -291,8 +300,9 @@ try {
         elseif (-not @($inputColumns | Where-Object { $promptColumns -contains $_ })) {
             throw (New-FatalError 'NoPromptColumn' "$InputCsv has no Prompt column (nor Question, Text or Input; its columns: $columnList). Add one, or build the prompt from its columns with -PromptTemplate, such as -PromptTemplate 'Summarise: {$($inputColumns | Select-Object -Last 1)}'.")
         }
-        if ($KeyProperty -and $inputColumns -notcontains $KeyProperty) {
-            throw (New-FatalError 'NoKeyColumn' "-KeyProperty '$KeyProperty' is not a column of $InputCsv (its columns: $columnList).")
+        $absentKeys = @($KeyProperty | Where-Object { $_ -and $inputColumns -notcontains $_ })
+        if ($absentKeys.Count -gt 0) {
+            throw (New-FatalError 'NoKeyColumn' "-KeyProperty '$($absentKeys -join "', '")' is not a column of $InputCsv (its columns: $columnList).")
         }
     }
 

@@ -138,12 +138,12 @@ namespace CalStudio.Tests
         public void Row_keys_must_be_present_and_unique_when_keyed()
         {
             var keys = new RowKeys(keyed: true, hashWhenUnkeyed: true);
-            RowInput Row(string key) => new RowInput(0, null, "p", "app", null, key);
+            RowInput Row(string key, string prompt = "p") => new RowInput(0, null, prompt, "app", null, key);
             Assert.Null(keys.Check(Row("1")));
-            Assert.Equal(ErrorIds.DuplicateRowKey, keys.Check(Row("1")).ErrorId);
+            Assert.Equal(ErrorIds.DuplicateRowKey, keys.Check(Row("1", "another question")).ErrorId);
             Assert.Equal(ErrorIds.EmptyRowKey, keys.Check(Row(" ")).ErrorId);
             Assert.Equal(ErrorIds.EmptyRowKey, keys.Check(Row(null)).ErrorId);
-            Assert.False(keys.IsJournalable(keys.Check(Row("1"))));
+            Assert.False(keys.IsJournalable(keys.Check(Row("1", "another question"))));
             Assert.Null(new RowKeys(keyed: false, hashWhenUnkeyed: false).Check(Row(null)));
         }
 

@@ -60,7 +60,7 @@ namespace CalStudio.Tests
         }
 
         [Fact]
-        public void The_same_key_with_another_prompt_is_superseded_and_its_new_answer_wins_on_the_next_open()
+        public void The_same_key_with_another_prompt_is_superseded_and_both_answers_stand_on_the_next_open()
         {
             var lastWeek = Answer("7", true, "What is the capital of France?");
             var thisWeek = Answer("7", true, "What is the capital of Italy?");
@@ -79,7 +79,9 @@ namespace CalStudio.Tests
             {
                 Assert.Equal(JournalMatch.Answered, Lookup(j, thisWeek, out var earlier));
                 Assert.Equal(thisWeek.Message, earlier.Message);
-                Assert.Equal(JournalMatch.Superseded, Lookup(j, lastWeek, out _));
+                // Each request keeps its own answer: a pass with last week's question is still answered, not resent.
+                Assert.Equal(JournalMatch.Answered, Lookup(j, lastWeek, out earlier));
+                Assert.Equal(lastWeek.Message, earlier.Message);
             }
         }
 

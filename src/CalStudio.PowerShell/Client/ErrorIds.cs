@@ -85,8 +85,8 @@ namespace CalStudio.Client
             Row(InvalidFileUrl, ErrorCategory.InvalidArgument, OutcomeKind.Permanent, "FileUrl is not an absolute http(s) URL."),
             Row(InvalidAppName, ErrorCategory.InvalidArgument, OutcomeKind.Permanent, "The app name contains a control character."),
             Row(MissingAppName, ErrorCategory.InvalidArgument, OutcomeKind.Permanent, "No app name: no -AppName, column or default."),
-            Row(EmptyRowKey, ErrorCategory.InvalidData, OutcomeKind.Permanent, "The row's -KeyProperty value is empty."),
-            Row(DuplicateRowKey, ErrorCategory.InvalidData, OutcomeKind.Permanent, "The row's -KeyProperty value was already used in this run."),
+            Row(EmptyRowKey, ErrorCategory.InvalidData, OutcomeKind.Permanent, "The row's -KeyProperty value (every column of a composite key) is empty."),
+            Row(DuplicateRowKey, ErrorCategory.InvalidData, OutcomeKind.Permanent, "The row's -KeyProperty value was already used in this run for another request."),
 
             Row(BadRequest, ErrorCategory.InvalidArgument, OutcomeKind.Permanent, "HTTP 400: the API refused the request."),
             Row(Forbidden, ErrorCategory.PermissionDenied, OutcomeKind.Permanent, "HTTP 403: the key may not use this app or request."),

@@ -8,7 +8,10 @@ using CalStudio.Session;
 
 namespace CalStudio.Commands
 {
-    /// <summary>Get-CalStudioResponse: this session's responses (successes and failures), or a journal's, oldest first.</summary>
+    /// <summary>
+    /// Get-CalStudioResponse: this session's responses (successes and failures), oldest first; or a journal's: by default
+    /// the newest entry of each row key (what is true now), with -All every entry (the history).
+    /// </summary>
     [Cmdlet(VerbsCommon.Get, "CalStudioResponse", DefaultParameterSetName = SessionSet)]
     [OutputType(typeof(Response))]
     public sealed class GetCalStudioResponseCommand : CalStudioCmdlet
@@ -35,27 +38,39 @@ namespace CalStudio.Commands
         [ValidateNotNullOrEmpty]
         public string JournalPath { get; set; }
 
+        /// <summary>Every entry of the journal (superseded ones too), instead of the newest of each row key.</summary>
+        [Parameter(ParameterSetName = JournalSet)]
+        public SwitchParameter All { get; set; }
+
+        private DateTimeOffset? _since;
+
         protected override void EndProcessing()
         {
-            if (ParameterSetName != JournalSet) { Emit(History()); return; }
-            using (var reader = OpenJournal())
+            if (MyInvocation.BoundParameters.ContainsKey(nameof(Since))) _since = new DateTimeOffset(Since);
+            if (ParameterSetName != JournalSet) { Emit(History().Where(Kept)); return; }
+            // Streamed: a journal of half a million rows is read a line at a time, filtered as it goes.
+            if (All)
             {
-                // Streamed: a journal of half a million rows is read a line at a time, filtered as it goes.
-                try { Emit(reader.Entries()); }
-                catch (JournalException ex) { Terminate(ex.ErrorId, ex.Message, JournalPath, cause: ex); }
-                if (reader.Warning != null) WriteWarning(reader.Warning);
+                using (var reader = OpenJournal())
+                {
+                    try { Emit(reader.Entries().Where(Kept)); }
+                    catch (JournalException ex) { Terminate(ex.ErrorId, ex.Message, JournalPath, cause: ex); }
+                    if (reader.Warning != null) WriteWarning(reader.Warning);
+                }
+                return;
             }
+            // -AppName and -Since choose the entries first (one pass of several sharing the journal), then the newest per key.
+            try { Emit(LatestEntries.Read(OpenJournal, Kept, WriteWarning)); }
+            catch (JournalException ex) { Terminate(ex.ErrorId, ex.Message, JournalPath, cause: ex); }
         }
 
+        private bool Kept(Response r) =>
+            (AppName == null || string.Equals(r.AppName, AppName, StringComparison.OrdinalIgnoreCase)) && (_since == null || r.CompletedAt >= _since.Value);
+
+        /// <summary>-Failed and -Last, after the choice of entries: with the newest per key, -Failed lists keys still failing.</summary>
         private void Emit(IEnumerable<Response> items)
         {
-            if (AppName != null) items = items.Where(r => string.Equals(r.AppName, AppName, StringComparison.OrdinalIgnoreCase));
             if (Failed) items = items.Where(r => !r.Success);
-            if (MyInvocation.BoundParameters.ContainsKey(nameof(Since)))
-            {
-                var since = new DateTimeOffset(Since);
-                items = items.Where(r => r.CompletedAt >= since);
-            }
             if (Last == 0) { foreach (var response in items) Write(response); return; }
 
             var lastN = new Queue<Response>(Math.Min(Last, 1024)); // only the newest N are kept while reading

@@ -55,7 +55,8 @@ namespace CalStudio.Commands
         [Parameter] [ValidateRange(1, 3600)] public int TimeoutSec { get; set; }
         [Parameter] [ValidateRange(0, long.MaxValue)] public long TotalCount { get; set; }
         [Parameter] [ValidateNotNullOrEmpty] public string JournalPath { get; set; }
-        [Parameter] [ValidateNotNullOrEmpty] public string KeyProperty { get; set; }
+        /// <summary>The column(s) that identify a row in the journal: Id, or several (TicketId, AppName) for a composite key.</summary>
+        [Parameter] [ValidateNotNullOrEmpty] public string[] KeyProperty { get; set; }
 
         protected override void BeginProcessing()
         {
@@ -65,7 +66,7 @@ namespace CalStudio.Commands
             bool whatIf = Bound("WhatIf") ? ((SwitchParameter)MyInvocation.BoundParameters["WhatIf"]).IsPresent
                 : LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"));
             if (JournalPath != null) OpenJournal(readOnly: whatIf); // -WhatIf reads the journal and writes nothing: no journal, no lock file
-            _binder = new RowBinder(KeyProperty, _session.AppName, Bound(nameof(Prompt)), ParseTemplate());
+            _binder = new RowBinder(KeyColumns.From(KeyProperty), _session.AppName, Bound(nameof(Prompt)), ParseTemplate());
 
             if (whatIf) { _whatIf = new WhatIfEstimate(KeyProperty != null, _journal); return; }
             // Asking ShouldProcess per row costs a message and a preference lookup each time; only do it when a prompt can result.
@@ -107,7 +108,8 @@ namespace CalStudio.Commands
         private void OpenJournal(bool readOnly)
         {
             string path = GetUnresolvedProviderPathFromPSPath(JournalPath);
-            try { _journal = readOnly ? JournalFile.OpenToRead(path, KeyProperty) : JournalFile.Open(path, KeyProperty); }
+            string keyName = KeyColumns.From(KeyProperty)?.JournalName;
+            try { _journal = readOnly ? JournalFile.OpenToRead(path, keyName) : JournalFile.Open(path, keyName); }
             catch (JournalException ex) { Terminate(ex.ErrorId, ex.Message, JournalPath, cause: ex); }
             foreach (var warning in _journal.Warnings) WriteWarning(warning);
         }

@@ -10,15 +10,15 @@ namespace CalStudio.Commands
     /// <summary>Turns what PowerShell bound for one pipeline object into a <see cref="RowInput"/>.</summary>
     internal sealed class RowBinder
     {
-        private readonly string _keyProperty;
+        private readonly KeyColumns _keyColumns;
         private readonly string _defaultApp;
         private readonly bool _promptOnCommandLine;
         private readonly PromptTemplate _template;
         private long _index;
 
-        public RowBinder(string keyProperty, string defaultApp, bool promptOnCommandLine, PromptTemplate template)
+        public RowBinder(KeyColumns keyColumns, string defaultApp, bool promptOnCommandLine, PromptTemplate template)
         {
-            _keyProperty = keyProperty;
+            _keyColumns = keyColumns;
             _defaultApp = defaultApp;
             _promptOnCommandLine = promptOnCommandLine;
             _template = template;
@@ -47,19 +47,26 @@ namespace CalStudio.Commands
                 bindingError = RowInput.Invalid(ErrorIds.InvalidPrompt, "The prompt is a " + typeName + ", not text; select the column that holds the text.");
                 prompt = null;
             }
-            string key = null;
-            if (_keyProperty != null)
+            string key = null, rowKey = null;
+            if (_keyColumns != null)
             {
-                var property = input?.BaseObject is string ? null : input?.Properties[_keyProperty];
-                if (index == 0 && property == null)
+                var values = new string[_keyColumns.Names.Count];
+                var missing = new List<string>();
+                for (int i = 0; i < values.Length; i++)
                 {
-                    fatal = RowInput.Invalid(ErrorIds.KeyPropertyNotFound, "The first row has no '" + _keyProperty + "' property (-KeyProperty). Its properties: " +
-                            string.Join(", ", input?.Properties.Select(p => p.Name) ?? new string[0]) + ". Nothing was sent.");
+                    var property = input?.BaseObject is string ? null : input?.Properties[_keyColumns.Names[i]];
+                    if (property == null) missing.Add(_keyColumns.Names[i]);
+                    values[i] = property?.Value == null ? null : LanguagePrimitives.ConvertTo<string>(property.Value);
+                }
+                if (index == 0 && missing.Count > 0)
+                {
+                    fatal = RowInput.Invalid(ErrorIds.KeyPropertyNotFound, "The first row has no " + string.Join(", ", missing.Select(m => "'" + m + "'")) + (missing.Count == 1 ? " property" : " properties") +
+                            " (-KeyProperty). Its properties: " + string.Join(", ", input?.Properties.Select(p => p.Name) ?? new string[0]) + ". Nothing was sent.");
                     return null;
                 }
-                key = property?.Value == null ? null : LanguagePrimitives.ConvertTo<string>(property.Value);
+                _keyColumns.Compose(values, out key, out rowKey);
             }
-            return new RowInput(index, target, prompt, string.IsNullOrEmpty(appName) ? _defaultApp : appName, fileUrl, key, bindingError);
+            return new RowInput(index, target, prompt, string.IsNullOrEmpty(appName) ? _defaultApp : appName, fileUrl, key, bindingError, rowKey);
         }
 
         private ApiOutcome TemplateColumnMissing(string column, PSObject input) =>

@@ -63,6 +63,7 @@ namespace CalStudio.Engine
                 case System.Management.Automation.SwitchParameter s: return s.IsPresent ? "" : null;
                 case bool b: return b ? "" : null;
                 case string text: return "'" + text.Replace("'", "''") + "'";
+                case string[] list: return list.Length == 0 ? null : string.Join(", ", list.Select(item => Literal(item))); // -KeyProperty 'TicketId', 'AppName'
                 case int _: case long _: case double _: return Convert.ToString(value, CultureInfo.InvariantCulture);
                 default: return null;
             }
@@ -102,7 +103,7 @@ namespace CalStudio.Engine
     {
         private readonly RowKeys _keys;
         private readonly Journal.JournalFile _journal;
-        private long _seen, _fromJournal, _refused;
+        private long _seen, _fromJournal, _refused, _repeats;
 
         public WhatIfEstimate(bool keyed, Journal.JournalFile journal)
         {
@@ -113,7 +114,9 @@ namespace CalStudio.Engine
         public void Count(RowInput row)
         {
             _seen++;
-            if ((_keys.Check(row) ?? row.Validate()) != null) { _refused++; return; }
+            var keyRefused = _keys.Check(row, out bool repeat);
+            if (repeat) { _repeats++; return; } // answered with the earlier row of its key and request
+            if ((keyRefused ?? row.Validate()) != null) { _refused++; return; }
             if (_journal != null && _journal.Lookup(row.RowKey, row.Fingerprint, out _) == Journal.JournalMatch.Answered) _fromJournal++;
         }
 
@@ -122,7 +125,7 @@ namespace CalStudio.Engine
         {
             var quota = pacer.Snapshot();
             int? leftToday = quota.RequestsPerDay.HasValue ? Math.Max(0, quota.RequestsPerDay.Value - quota.RequestsToday) : (int?)null;
-            return BatchTexts.WhatIf(_seen, _seen - _fromJournal - _refused, _fromJournal, _refused, _journal != null, leftToday, quota.RequestsPerMinute ?? quota.Limit);
+            return BatchTexts.WhatIf(_seen, _seen - _fromJournal - _refused - _repeats, _fromJournal, _refused, _journal != null, leftToday, quota.RequestsPerMinute ?? quota.Limit);
         }
     }
 }

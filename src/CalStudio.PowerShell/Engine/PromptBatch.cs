@@ -53,6 +53,7 @@ namespace CalStudio.Engine
         private readonly OrderedWindow<RowOutcome> _window;
         private readonly JournalFile _journal;
         private readonly RowKeys _keys;
+        private readonly RepeatedRows _repeats;
         private readonly IBatchHost _host;
         private readonly Stopwatch _sinceProgress = Stopwatch.StartNew();
         private ApiOutcome _quotaCause;
@@ -66,6 +67,7 @@ namespace CalStudio.Engine
             _journal = journal;
             _host = host;
             _keys = new RowKeys(keyed, hashWhenUnkeyed: journal != null);
+            _repeats = new RepeatedRows(keyed, journal);
             var inFlight = AdaptiveInFlightGate.ForBatch(throttleLimit, () => session.Pacer.AllowedPerSecond);
             _inFlight = session.LastInFlight = inFlight;
             Counters.InFlightReason = () => inFlight.Reason;
@@ -144,7 +146,17 @@ namespace CalStudio.Engine
 
         private Task<RowOutcome> Start(RowInput row)
         {
-            var refused = _keys.Check(row) ?? row.Validate();
+            var keyRefused = _keys.Check(row, out bool repeat);
+            var repeated = repeat ? _repeats.Follow(row) : null;
+            if (repeated != null) return repeated;
+            var started = StartFirst(row, keyRefused);
+            if (keyRefused == null) _repeats.First(row, started);
+            return started;
+        }
+
+        private Task<RowOutcome> StartFirst(RowInput row, ApiOutcome keyRefused)
+        {
+            var refused = keyRefused ?? row.Validate();
             if (refused != null)
             {
                 var failed = RowOutcome.Ended(row, refused, attempts: 0, TimeSpan.Zero, _keys.DisplayKey(row));
@@ -212,6 +224,7 @@ namespace CalStudio.Engine
         {
             // The state file may have become unusable mid-batch: say so once, on the pipeline thread.
             if (_session.Pacer.TryTakeWarning(out string warning)) _host.WriteWarning(warning);
+            _repeats.Delivered(result);
             var outcome = result.Outcome;
             if (result.IsNotSent || outcome?.Kind == OutcomeKind.QuotaExhausted)
             {
@@ -224,7 +237,7 @@ namespace CalStudio.Engine
             }
             if (outcome?.Kind == OutcomeKind.KeyRejected) throw Halt(outcome, result.Row);
 
-            Counters.Retries += Math.Max(0, result.Response.Attempts - 1);
+            if (!result.IsRepeat) Counters.Retries += Math.Max(0, result.Response.Attempts - 1); // a repeat's attempts are its first row's
             if (result.Response.FromJournal) Counters.FromJournal++;
             else _session.History.Add(result.Response);
             if (result.Response.Success)

@@ -8,8 +8,10 @@ namespace CalStudio.Engine
     {
         private string _rowKey, _fingerprint;
 
-        public RowInput(long index, object row, string prompt, string appName, string fileUrl, string keyValue = null, ApiOutcome bindingError = null)
+        /// <param name="rowKey">The journal key from several -KeyProperty columns (<see cref="KeyColumns"/>); null: from <paramref name="keyValue"/>.</param>
+        public RowInput(long index, object row, string prompt, string appName, string fileUrl, string keyValue = null, ApiOutcome bindingError = null, string rowKey = null)
         {
+            _rowKey = rowKey;
             Index = index;
             Row = row;
             Prompt = prompt;
@@ -27,13 +29,13 @@ namespace CalStudio.Engine
         public string Prompt { get; }
         public string AppName { get; }
         public string FileUrl { get; }
-        /// <summary>The -KeyProperty column's value, when one was named (null when the row has none).</summary>
+        /// <summary>The -KeyProperty column's value, when one was named (null when the row has none); several columns' values joined by ", ".</summary>
         public string KeyValue { get; }
         /// <summary>Why binding could not make a prompt of the row (a hashtable, a missing template column); null when it could.</summary>
         public ApiOutcome BindingError { get; }
 
-        /// <summary>The journal key: "key:" and the -KeyProperty value, else the fingerprint (computed once).</summary>
-        public string RowKey => _rowKey ?? (_rowKey = KeyValue != null ? "key:" + KeyValue : Fingerprint);
+        /// <summary>The journal key: "key:" and the -KeyProperty value(s), else the fingerprint (computed once).</summary>
+        public string RowKey => _rowKey ?? (_rowKey = KeyValue != null ? Journal.JournalEntry.KeyPrefix + KeyValue : Fingerprint);
 
         /// <summary>What the request is: a journal entry answers this row only when its fingerprint is the same.</summary>
         public string Fingerprint => _fingerprint ?? (_fingerprint = HashKey(AppName, Prompt, FileUrl));

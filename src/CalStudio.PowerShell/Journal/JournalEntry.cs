@@ -18,6 +18,7 @@ namespace CalStudio.Journal
 
         // Bounds beyond which a number is damage, not data (1e300 would otherwise overflow an int or a TimeSpan).
         private const int MaxStatusCode = 999;
+        private const double MaxRowNumber = 9007199254740991; // 2^53 - 1: the largest whole number a JSON double holds exactly
         private static readonly double MaxDurationMs = TimeSpan.FromDays(3650).TotalMilliseconds;
 
         public static string Header(string keyProperty)
@@ -35,6 +36,9 @@ namespace CalStudio.Journal
             var sb = new StringBuilder(256);
             sb.Append("{\"key\":"); Json.WriteString(sb, r.RowKey);
             sb.Append(",\"success\":").Append(r.Success ? "true" : "false");
+            // The row as the run that wrote it saw it, so a report names rows as the admin's input does.
+            Field(sb, "keyValue", r.Key);
+            if (r.RowNumber > 0) sb.Append(",\"rowNumber\":").Append(r.RowNumber.ToString(CultureInfo.InvariantCulture));
             Field(sb, "fp", fingerprint);
             Field(sb, "prompt", r.Prompt);
             Field(sb, "appName", r.AppName);
@@ -74,6 +78,8 @@ namespace CalStudio.Journal
                     {
                         case "key": ok = v is string; r.RowKey = v as string; break;
                         case "success": ok = v is bool; success = v as bool?; break;
+                        case "keyValue": ok = TryText(v, out string keyValue); r.Key = keyValue; break;
+                        case "rowNumber": ok = TryWhole(v, MaxRowNumber, out double rowNumber); r.RowNumber = (long)rowNumber; break;
                         case "fp": ok = TryText(v, out fp); break;
                         case "prompt": ok = TryText(v, out string prompt); r.Prompt = prompt; break;
                         case "appName": ok = TryText(v, out string appName); r.AppName = appName; break;
@@ -91,6 +97,7 @@ namespace CalStudio.Journal
                     if (!ok) return false;
                 }
                 if (r.RowKey == null || success == null) return false;
+                if (r.Key == null) r.Key = KeyValueOf(r.RowKey); // a line written before the key's value was stored
                 r.Success = success.Value;
                 if (completedAt != null)
                 {
@@ -106,6 +113,16 @@ namespace CalStudio.Journal
                 return false; // belt and braces: no line, however damaged, may stop a run
             }
         }
+
+        /// <summary>
+        /// The -KeyProperty value in a row key ("key:" and the value); null for a row keyed by its fingerprint. Only
+        /// single-column journals predate the stored value, so the prefix alone is the whole encoding.
+        /// </summary>
+        private static string KeyValueOf(string rowKey) =>
+            rowKey.StartsWith(KeyPrefix, StringComparison.Ordinal) ? rowKey.Substring(KeyPrefix.Length) : null;
+
+        /// <summary>How a -KeyProperty row key starts (without one, a row is keyed by its fingerprint, "sha256:...").</summary>
+        public const string KeyPrefix = "key:";
 
         /// <summary>The round-trip form this module writes, parsed exactly (fast); anything else a reader of dates accepts.</summary>
         private static bool TryParseTime(string text, out DateTimeOffset value) =>

@@ -21,9 +21,9 @@ namespace CalStudio.Journal
     {
         /// <summary>No successful entry for the row's key: send it.</summary>
         None,
-        /// <summary>A successful entry for this key and this request: the earlier answer stands.</summary>
+        /// <summary>A successful entry for this key and this request (the newest of them): the earlier answer stands.</summary>
         Answered,
-        /// <summary>A successful entry for this key but another request (new prompt, app or file): send it again.</summary>
+        /// <summary>Successful entries for this key, all to other requests (new prompt, app or file): send it.</summary>
         Superseded,
     }
 
@@ -33,29 +33,21 @@ namespace CalStudio.Journal
     /// until Dispose; the journal itself is shared, so readers (Get-Content, Get-CalStudioResponse, -WhatIf) are never
     /// blocked. Each line is written whole, one write, as the row finishes; a write that fails is cut back to the last
     /// whole line and raises JournalWriteFailed. Lines reach the disk (fsync) about once a second and at Sync and Dispose,
-    /// and each sync checks the path still names this file. Memory holds only key -> (fingerprint, line position) for
-    /// the last success of each key; an answer is read back from its line when a row needs it.
+    /// and each sync checks the path still names this file. Memory holds only (key, fingerprint) -> line position
+    /// of the newest success of each key and request (<see cref="AnswerIndex"/>); an answer is read back from its line when a row needs it.
     /// </summary>
     internal sealed partial class JournalFile : IDisposable
     {
         private static readonly UTF8Encoding Utf8 = new UTF8Encoding(false);
 
         private readonly object _gate = new object();
-        private readonly Dictionary<string, Answer> _answered = new Dictionary<string, Answer>(StringComparer.Ordinal);
+        private readonly AnswerIndex _answered = new AnswerIndex();
         private static readonly TimeSpan SyncInterval = TimeSpan.FromSeconds(1);
         private FileStream _stream;
         private readonly PathLock _lock; // null for a journal opened to read (-WhatIf): nothing is written
         private Timer _syncTimer;
         private bool _unsynced;
         private JournalException _broken; // a failed sync, or the file gone from its path: no later line is kept
-
-        private struct Answer
-        {
-            public Answer(RequestFingerprint.Packed fingerprint, long offset, int length) { Fingerprint = fingerprint; Offset = offset; Length = length; }
-            public RequestFingerprint.Packed Fingerprint { get; }
-            public long Offset { get; }
-            public int Length { get; }
-        }
 
         private JournalFile(string path, FileStream stream, PathLock held) { Path = path; _stream = stream; _lock = held; }
 
@@ -184,7 +176,7 @@ namespace CalStudio.Journal
                 if (line.Number == 1) { CheckHeader(line, keyProperty); if (_stream.Length == 0) break; continue; }
                 if (line.Text.Length == 0) continue;
                 if (!JournalEntry.TryParse(line.Text, out Response entry, out RequestFingerprint.Packed fingerprint)) { damaged.Add(line); continue; }
-                if (entry.Success) _answered[entry.RowKey] = new Answer(fingerprint, line.Offset, line.ByteLength); // the last success wins
+                if (entry.Success) _answered.Record(entry.RowKey, fingerprint, line.Offset, line.ByteLength); // the newest success of each request wins
             }
             if (_stream.Length == 0) { _stream.Seek(0, SeekOrigin.Begin); WriteHeader(keyProperty); return; } // a torn header, rewritten
             _stream.Seek(0, SeekOrigin.End);
@@ -226,9 +218,11 @@ namespace CalStudio.Journal
             earlier = null;
             lock (_gate)
             {
-                if (_stream == null || !_answered.TryGetValue(rowKey, out Answer answer)) return JournalMatch.None;
-                if (!RequestFingerprint.TryPack(fingerprint, out RequestFingerprint.Packed packed) || !packed.Equals(answer.Fingerprint))
-                    return JournalMatch.Superseded;
+                if (_stream == null) return JournalMatch.None;
+                if (!RequestFingerprint.TryPack(fingerprint, out RequestFingerprint.Packed packed))
+                    return _answered.HasKey(rowKey) ? JournalMatch.Superseded : JournalMatch.None;
+                var match = _answered.Find(rowKey, packed, out AnswerLine answer);
+                if (match != JournalMatch.Answered) return match;
                 earlier = ReadBack(answer);
                 return earlier == null ? JournalMatch.None : JournalMatch.Answered;
             }
@@ -257,12 +251,12 @@ namespace CalStudio.Journal
                 }
                 _unsynced = true;
                 if (response.Success && RequestFingerprint.TryPack(fingerprint, out RequestFingerprint.Packed packed))
-                    _answered[response.RowKey] = new Answer(packed, offset, bytes.Length - 1);
+                    _answered.Record(response.RowKey, packed, offset, bytes.Length - 1);
             }
         }
 
         /// <summary>Under the gate: the stream is shared with Append, and left at the end for it.</summary>
-        private Response ReadBack(Answer answer)
+        private Response ReadBack(AnswerLine answer)
         {
             var bytes = new byte[answer.Length];
             _stream.Seek(answer.Offset, SeekOrigin.Begin);
