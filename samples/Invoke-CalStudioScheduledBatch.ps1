@@ -16,8 +16,10 @@ input (for questions.csv):
                          the journal and rewrites the complete CSV. So a run stopped by the daily cap, a crash or a
                          reboot continues where it stopped, on the next run, whatever the day or time zone: a fixed
                          input finishes over as many days as the quota needs. Failed rows are sent again.
-  questions.errors.log   one line per failed row (row number, key column, ErrorId, message) and the reason a run
-                         stopped early; appended to, one block per run.
+  questions.errors.log   the run log, appended to, one block per run: a start line (rows in the input), one line per
+                         failed row (row number, key column, ErrorId, message), the reason a run stopped early (with
+                         the rows done by then), and an end line (rows done, answered, failed, left, requests sent and
+                         the exit code).
   questions.lock         held while a run works on this input, so a second run at the same time exits 5.
 
 A new batch under the same file name continues the old journal: with -KeyProperty, rows whose key was answered before
@@ -27,18 +29,28 @@ folder), or move the old output away first.
 The key is never in the script or on its command line: it comes from the environment variable CALSTUDIO_API_KEY of
 the account that runs the job or, with -SecretName, from a SecretManagement vault (Get-Secret).
 
-Exit codes (Task Scheduler shows them as the task's Last Run Result, 0x0 to 0x5):
+Exit codes (Task Scheduler shows them as the task's Last Run Result, 0x0 to 0x7). When several apply, the first in
+this order wins: 4, 5, 6, 2, 3, then 7, 1, 0.
   0  every row was answered.
-  1  the run finished but some rows failed (see <input>.errors.log); a rerun sends them again.
+  1  the run finished but some rows failed for a reason a rerun may fix (a 5xx, a timeout, a dropped connection, a
+     403 or 404 for one app; see <input>.errors.log); a rerun sends them again.
+  7  the run finished but some rows can never succeed as they are: fix the input (InvalidPrompt, InvalidFileUrl,
+     InvalidAppName, MissingAppName, EmptyRowKey, DuplicateRowKey, ApiBadRequest: every ErrorId of category
+     InvalidArgument or InvalidData in about_CalStudio's table). A rerun of the same CSV fails them again; the other
+     rows were answered or failed as for code 1.
   2  the daily quota is spent (DailyQuotaExhausted): run again after the reset; the next run continues.
   3  fatal, nothing more can be done by rerunning as is: no key, the key was rejected (ApiKeyRejected), the CSV is
      missing or has neither a prompt column nor -PromptTemplate, a -PromptTemplate or -KeyProperty column the CSV
-     lacks, the module could not be loaded. All but a rejected key are found before any request is sent.
+     lacks, the module could not be loaded, the journal could not be written (JournalWriteFailed). All but a
+     rejected key and the journal are found before any request is sent.
   4  stopped by Ctrl+C or, on Linux and macOS, SIGTERM (such as systemd or `kill`); the log says so, and the next
      run continues. Task Scheduler's "End" kills the process outright: that leaves no log line and no exit code of
      the script's (the journal still holds every answer received), and so does SIGTERM to a job started with
      SIGINT ignored (a background job of a shell script).
   5  another run is working on the same input (it holds <input>.lock or the journal); this run sent nothing.
+  6  the API was unreachable (ApiUnreachable: no connection to it could be made), so the run stopped instead of
+     failing every row; the log says how many rows were done. Check the network, proxy or -BaseUri; the next run
+     continues.
 
 .PARAMETER InputCsv
 The CSV file of prompts: a Prompt (or Question, Text, Input) column or, with -PromptTemplate, any columns; optional
@@ -75,7 +87,8 @@ Read the key from SecretManagement (Get-Secret -Name <SecretName>) instead of CA
 The vault to read -SecretName from (default: the account's default vault).
 
 .PARAMETER ThrottleLimit
-Requests in flight at once (default: the module's, 4).
+The most requests in flight at once (default: the module's, 256, a ceiling: the module keeps about rate x latency
+in flight, 4 while the rate is unknown).
 
 .PARAMETER Plan
 The CalStudio plan (such as Free or Lite), so requests are paced to its per-minute and per-day limits.
@@ -86,7 +99,7 @@ Import the CalStudio module from this path (a .psd1 or module folder) instead of
 .EXAMPLE
 pwsh -NonInteractive -NoProfile -File C:\jobs\Invoke-CalStudioScheduledBatch.ps1 -InputCsv C:\jobs\questions.csv -OutputFolder C:\jobs\out -AppName support-bot -KeyProperty Id
 
-A run by hand, as the task would run it. Writes C:\jobs\out\questions.answers.csv; $LASTEXITCODE is 0 to 5.
+A run by hand, as the task would run it. Writes C:\jobs\out\questions.answers.csv; $LASTEXITCODE is 0 to 7.
 
 .EXAMPLE
 pwsh -NonInteractive -NoProfile -File C:\jobs\Invoke-CalStudioScheduledBatch.ps1 -InputCsv C:\jobs\tickets.csv -OutputFolder C:\jobs\out -AppName support-bot -KeyProperty Id -PromptTemplate "Summarise this helpdesk ticket in one sentence. Subject: {Subject}. Body: {Body}"
@@ -116,7 +129,8 @@ Register-ScheduledTask -TaskName 'CalStudio daily batch' -Action $action -Trigge
 
 The task runs pwsh.exe non-interactively as svc-calstudio, whose user environment holds CALSTUDIO_API_KEY. Task
 Scheduler shows the script's exit code as the task's "Last Run Result" (0x0 all answered, 0x1 some rows failed, 0x2
-daily cap reached, 0x3 fatal, 0x4 stopped, 0x5 another run was busy with the input). Each run continues from the
+daily cap reached, 0x3 fatal, 0x4 stopped, 0x5 another run was busy with the input, 0x6 the API was unreachable, 0x7
+some rows need their input fixed). Each run continues from the
 journal, so the same task finishes a long input over several days.
 
 .EXAMPLE
@@ -169,17 +183,32 @@ function Get-BatchExitCode {
         [System.Management.Automation.ErrorRecord] $Fatal,
         # Rows that finished with an error.
         [int] $FailedRows,
+        # Of those, rows whose input is at fault (Test-InputFault): a rerun as is fails them again.
+        [int] $InputFaultRows,
         # Ctrl+C or SIGTERM ended the run.
         [bool] $Stopped
     )
     if ($Stopped) { return 4 }                                                       # the next run continues
     if ($Fatal) {
-        if ($Fatal.FullyQualifiedErrorId -like 'DailyQuotaExhausted*') { return 2 }  # rerun after the quota resets
-        if ($Fatal.FullyQualifiedErrorId -like 'JournalInUse*') { return 5 }         # another run is at work
-        return 3                                                                     # no key, key rejected, bad input, ...
+        $id = ($Fatal.FullyQualifiedErrorId -split ',')[0]
+        if ($id -eq 'JournalInUse') { return 5 }                                     # another run is at work
+        if ($id -eq 'ApiUnreachable') { return 6 }                                   # the network, not the rows
+        if ($id -eq 'DailyQuotaExhausted') { return 2 }                              # rerun after the quota resets
+        return 3                                                                     # no key, key rejected, bad input, journal write, ...
     }
-    if ($FailedRows -gt 0) { return 1 }                                              # some rows failed
+    if ($InputFaultRows -gt 0) { return 7 }                                          # fix the input: a rerun cannot
+    if ($FailedRows -gt 0) { return 1 }                                              # some rows failed; a rerun may fix them
     return 0                                                                         # every row answered
+}
+
+# Whether a row's ErrorId says its input is at fault, from the module's own ErrorId table (about_CalStudio lists it):
+# a refusal that is never retried, of category InvalidArgument or InvalidData (a bad prompt, URL, app name or key,
+# a 400). Such a row fails the same way on every rerun until its input is fixed.
+function Test-InputFault([string] $errorId) {
+    $info = $null
+    try { $info = [CalStudio.Client.ErrorIds]::Info($errorId) } catch { return $false }   # not one of the module's ids
+    $info.Kind -eq [CalStudio.Client.OutcomeKind]::Permanent -and
+        $info.Category -in @([System.Management.Automation.ErrorCategory]::InvalidArgument, [System.Management.Automation.ErrorCategory]::InvalidData)
 }
 
 function New-FatalError([string] $errorId, [string] $message) {
@@ -219,6 +248,10 @@ $responseColumns = 'Message', 'Success', 'StatusCode', 'ErrorId', 'ErrorMessage'
 $fatal = $null
 $finished = $false
 $failedRows = 0
+$inputFaultRows = 0
+$rowCount = 0
+$requestsSent = 0   # attempts of the rows this run sent (answers as they come, failures at the end)
+$runStart = Get-Date
 $logLines = [System.Collections.Generic.List[string]]::new()
 $connected = $false
 $lock = $null
@@ -229,23 +262,58 @@ $answersPath = $null
 $errorsPath = $null
 $journalPath = $null
 $termRegistration = $null
+$csvWritten = $false
 
 function Write-Log([string] $line) {
-    $logLines.Add(('{0:yyyy-MM-dd HH:mm:ss zzz} {1}' -f (Get-Date), $line))
+    $logLines.Add([System.DateTimeOffset]::Now.ToString('yyyy-MM-dd HH:mm:ss zzz ', [cultureinfo]::InvariantCulture) + $line)
 }
 
 # The answers so far, in input order; rewritten through a temporary file, so a reader never sees half of it.
+# Language and .NET only, no cmdlet: after Ctrl+C or SIGTERM the pipeline is stopping, and a cmdlet called from the
+# finally block then fails at once, which used to leave no answers CSV.
 function Write-AnswersCsv {
     if ($null -eq $slots -or $null -eq $columns) { return }
-    $done = @($slots | Where-Object { $null -ne $_ })
+    $done = [System.Collections.Generic.List[object]]::new()
+    foreach ($slot in $slots) { if ($null -ne $slot) { $done.Add($slot) } }
     $temp = "$answersPath.tmp"
-    if ($done.Count -gt 0) { $done | Export-Csv -LiteralPath $temp -NoTypeInformation -Encoding UTF8 }
-    else { Set-Content -LiteralPath $temp -Value (($columns | ForEach-Object { '"' + ($_ -replace '"', '""') + '"' }) -join ',') -Encoding UTF8 }
-    Move-Item -LiteralPath $temp -Destination $answersPath -Force
-    $done
+    $writer = [System.IO.StreamWriter]::new($temp, $false, [System.Text.UTF8Encoding]::new($true))
+    try {
+        $writer.WriteLine((ConvertTo-CsvLine $columns))
+        foreach ($row in $done) { $writer.WriteLine((ConvertTo-CsvLine @(foreach ($c in $columns) { $row.$c }))) }
+    }
+    finally { $writer.Dispose() }
+    [System.IO.File]::Copy($temp, $answersPath, $true)
+    [System.IO.File]::Delete($temp)
+}
+
+# One CSV line as Export-Csv writes it (every field quoted), with times in ISO 8601 whatever the culture.
+function ConvertTo-CsvLine([object[]] $values) {
+    $fields = foreach ($v in $values) {
+        $text = if ($null -eq $v) { '' }
+            elseif ($v -is [System.DateTimeOffset] -or $v -is [datetime]) { $v.ToString('o', [cultureinfo]::InvariantCulture) }
+            elseif ($v -is [System.IFormattable]) { $v.ToString($null, [cultureinfo]::InvariantCulture) }
+            else { [string]$v }
+        '"' + $text.Replace('"', '""') + '"'
+    }
+    $fields -join ','
+}
+
+# "12 of 50 rows done (10 answered, 2 failed), 38 left": the numbers the start, stop and end lines give.
+function Get-RunCounts {
+    $done = 0; $answered = 0; $fromJournal = 0
+    if ($null -ne $slots) {
+        foreach ($slot in $slots) {
+            if ($null -eq $slot) { continue }
+            $done++
+            if ($slot.Success -eq $true) { $answered++ }
+            if ($slot.FromJournal -eq $true) { $fromJournal++ }
+        }
+    }
+    [pscustomobject]@{ Done = $done; Answered = $answered; FromJournal = $fromJournal; Failed = $done - $answered; Left = $rowCount - $done }
 }
 
 try {
+    Write-Log "Start: $InputCsv (PID $PID)."
     $termRegistration = Register-TermAsInterrupt
     $OutputFolder = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($OutputFolder)
     $null = New-Item -ItemType Directory -Path $OutputFolder -Force
@@ -280,6 +348,7 @@ try {
 
     if (-not (Test-Path -LiteralPath $InputCsv -PathType Leaf)) { throw (New-FatalError 'InputCsvNotFound' "The input CSV '$InputCsv' does not exist.") }
     $rows = @(Import-Csv -LiteralPath $InputCsv)
+    $rowCount = $rows.Count
     $inputColumns = @()
     if ($rows.Count -gt 0) { $inputColumns = @($rows[0].PSObject.Properties | Where-Object MemberType -eq 'NoteProperty' | ForEach-Object Name) }
     $columnList = $inputColumns -join ', '
@@ -335,7 +404,10 @@ try {
     $rowErrors = $null
     try {
         $rows | Invoke-CalStudioPrompt @invoke -ErrorAction SilentlyContinue -ErrorVariable rowErrors |
-            ForEach-Object { $slots[[int]$_.$rowTag] = $_ | Select-Object -Property $columns }
+            ForEach-Object {
+                $slots[[int]$_.$rowTag] = $_ | Select-Object -Property $columns
+                if (-not $_.FromJournal) { $requestsSent += $_.Attempts }
+            }
     }
     catch {
         # DailyQuotaExhausted, ApiKeyRejected or JournalInUse stop the whole batch; the rows answered before it are in $slots and the journal.
@@ -366,14 +438,16 @@ try {
             Write-Log "Error: [$errorId] $($err.Exception.Message)"
         }
         $failedRows++
+        if (Test-InputFault $errorId) { $inputFaultRows++ }
     }
+    # Failed rows' attempts: the module keeps this session's responses, failures included.
+    foreach ($r in @(Get-CalStudioResponse -Failed -Since $runStart)) { $requestsSent += $r.Attempts }
 
-    $done = @(Write-AnswersCsv)
-    $slots = $null   # written; the finally block has nothing left to save
-    $answered = @($done | Where-Object { $_.Success -eq $true }).Count
-    $fromJournal = @($done | Where-Object { $_.FromJournal -eq $true }).Count
+    Write-AnswersCsv
+    $csvWritten = $true   # the finally block has nothing left to save
+    $counts = Get-RunCounts
     Write-Output ("CalStudio batch {0}: {1} rows, {2} answered ({3} from the journal), {4} failed, {5} not done; answers in {6}" -f
-        $inputName, $rows.Count, $answered, $fromJournal, $failedRows, ($rows.Count - $done.Count), $answersPath)
+        $inputName, $rowCount, $counts.Answered, $counts.FromJournal, $counts.Failed, $counts.Left, $answersPath)
     $finished = $true
 }
 catch {
@@ -384,9 +458,11 @@ finally {
     # Not finished and nothing thrown: Ctrl+C (or SIGTERM, turned into one) stopped the pipeline.
     $stopped = -not $finished
     if ($connected) { try { Disconnect-CalStudio } catch { } }
+    if (-not $csvWritten) { try { Write-AnswersCsv } catch { Write-Log "Could not write the answers CSV: $($_.Exception.Message)" } }
+    $counts = Get-RunCounts
+    $doneText = "$($counts.Done) of $rowCount rows done"
     if ($stopped) {
-        try { $null = Write-AnswersCsv } catch { }
-        Write-Log "Stopped: [Stopped] the run was stopped (Ctrl+C or SIGTERM) before it finished; the next run continues from $journalPath."
+        Write-Log "Stopped: [Stopped] the run was stopped (Ctrl+C or SIGTERM) before it finished, $doneText; the next run continues from $journalPath."
     }
     if ($fatal) {
         $fatalId = ($fatal.FullyQualifiedErrorId -split ',')[0]
@@ -395,10 +471,14 @@ finally {
             # The module's resume command is this script's inner pipeline; for a job, the resume is simply the next run.
             $reason = ($reason -replace '\s*To resume, run:[\s\S]*$', '') + " Run this job again after the reset: it continues from $journalPath."
         }
+        if ($null -ne $slots) { $reason = "$reason ($doneText)" }
         Write-Log "Stopped: [$fatalId] $reason"
         # On stderr, so Task Scheduler history, cron mail or a wrapper's log shows why.
         [Console]::Error.WriteLine("CalStudio batch stopped: [$fatalId] $reason")
     }
+    $exitCode = Get-BatchExitCode -Fatal $fatal -FailedRows $failedRows -InputFaultRows $inputFaultRows -Stopped $stopped
+    Write-Log ("End: exit {0}; {1} rows: {2} done ({3} answered, {4} of them from the journal, {5} failed, {6} needing their input fixed), {7} left; {8} requests sent." -f
+        $exitCode, $rowCount, $counts.Done, $counts.Answered, $counts.FromJournal, $counts.Failed, $inputFaultRows, $counts.Left, $requestsSent)
     if ($logLines.Count -gt 0) {
         try {
             if (-not $errorsPath) { $errorsPath = Join-Path $OutputFolder "$inputName.errors.log" }
@@ -411,8 +491,8 @@ finally {
     if ($stopped) {
         [Console]::Error.WriteLine("CalStudio batch stopped by Ctrl+C or SIGTERM; the next run continues from $journalPath.")
         # A stopping pipeline ignores `exit`; end the process with the code the scheduler should see.
-        [System.Environment]::Exit((Get-BatchExitCode -Stopped $true))
+        [System.Environment]::Exit($exitCode)
     }
 }
 
-exit (Get-BatchExitCode -Fatal $fatal -FailedRows $failedRows)
+exit $exitCode

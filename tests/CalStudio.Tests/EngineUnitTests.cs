@@ -170,7 +170,9 @@ namespace CalStudio.Tests
             var c = new BatchCounters { Succeeded = 30, Failed = 2, NotSent = 18 };
             var cause = ApiOutcome.Failure(ErrorIds.DailyQuotaExhausted, 429, "Daily quota exceeded.").WithHeaders(null, null, TimeSpan.FromHours(2));
             string text = BatchTexts.QuotaExhausted(c, cause, new DateTimeOffset(2026, 11, 27, 22, 0, 0, TimeSpan.Zero), "<resume>");
-            Assert.Equal("The daily quota is spent: 32 rows done (30 answered, 2 failed), 18 rows not sent. The quota resets at 2026-11-28 00:00:00 +00:00. " +
+            // In local time with its offset, whatever zone the tests run in.
+            string reset = new DateTimeOffset(2026, 11, 28, 0, 0, 0, TimeSpan.Zero).ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss zzz", System.Globalization.CultureInfo.InvariantCulture);
+            Assert.Equal("The daily quota is spent: 32 rows done (30 answered, 2 failed), 18 rows not sent. The quota resets at " + reset + ". " +
                          "Daily quota exceeded. To resume, run: <resume>", text);
         }
 
@@ -194,9 +196,28 @@ namespace CalStudio.Tests
         [Fact]
         public void WhatIf_counts_only_what_would_be_sent()
         {
-            string text = BatchTexts.WhatIf(seen: 10, toSend: 6, fromJournal: 3, refused: 1, hasJournal: true, leftToday: 100, perMinute: 60);
+            string text = BatchTexts.WhatIf(seen: 10, toSend: 6, fromJournal: 3, refused: 1, hasJournal: true, leftToday: 100, perMinute: 60, DateTimeOffset.UtcNow);
             Assert.Equal("Send 6 of 10 prompts to CalStudio (3 already answered in the journal; 1 refused before sending (no prompt, bad key or URL)); " +
                          "that uses 6 of today's 100 remaining requests; about 1 min at 60 requests/minute", text);
+        }
+
+        [Fact]
+        public void WhatIf_says_how_many_fit_before_the_reset_and_how_many_wait_for_it_in_local_time()
+        {
+            var reset = new DateTimeOffset(2026, 12, 4, 0, 0, 0, TimeSpan.Zero);
+            string text = BatchTexts.WhatIf(seen: 50, toSend: 50, fromJournal: 0, refused: 0, hasJournal: false, leftToday: 30, perMinute: null, reset);
+            string local = reset.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss zzz", System.Globalization.CultureInfo.InvariantCulture);
+            Assert.Equal("Send 50 of 50 prompts to CalStudio; 30 fit in today's remaining 30, 20 wait for the reset at " + local, text);
+        }
+
+        [Fact]
+        public void A_run_that_sent_nothing_says_so_instead_of_a_rate()
+        {
+            var c = new BatchCounters { Succeeded = 297, FromJournal = 297 };
+            Assert.Contains("s elapsed, nothing sent.", c.Summary());
+            Assert.DoesNotContain("prompts/min", c.Summary());
+            c.Succeeded++;
+            Assert.Contains(" prompts/min", c.Summary());
         }
 
         [Fact]

@@ -187,7 +187,7 @@ namespace CalStudio.Tests
             Assert.True(JournalEntry.TryParse(line, out Response r, out _));
             Assert.Equal("k", r.RowKey);
             Assert.Equal(message, r.Message);
-            Assert.Equal(1500, r.Duration.TotalMilliseconds);
+            Assert.Equal(1.5, r.Duration);
             Assert.Equal(3, r.Attempts);
             Assert.Equal(200, r.StatusCode);
         }

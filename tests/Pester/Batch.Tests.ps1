@@ -61,7 +61,7 @@ Describe 'Concurrent batches' {
         $r = Invoke-CalStudioPrompt -Prompt $P
         $r.Success | Should -BeTrue
         $r.Attempts | Should -Be 2
-        $r.Duration.TotalSeconds | Should -BeGreaterOrEqual 1.0  # an HTTP date has whole seconds: at least 1 s of the 2 remains
+        $r.Duration | Should -BeGreaterOrEqual 1.0  # an HTTP date has whole seconds: at least 1 s of the 2 remains
     }
 
     It 'does not retry permanent failures' -ForEach @(@{ P = 'emu:status:400 perm' }, @{ P = 'emu:status:404 perm' }, @{ P = 'emu:unsuccessful perm' }) {

@@ -46,7 +46,7 @@ Describe 'Connect-CalStudio' {
         @{ Uri = 'http://calstudio.com' }, @{ Uri = 'http://10.1.2.3:8080' }, @{ Uri = 'http://localhost.example.com' }
     ) {
         { Connect-CalStudio -ApiKey $key -BaseUri $Uri } | Should -Throw -ErrorId 'InsecureBaseUri,CalStudio.Commands.ConnectCalStudioCommand'
-        { Get-CalStudioConnection } | Should -Throw -ErrorId 'NotConnected,CalStudio.Commands.GetCalStudioConnectionCommand'
+        Get-CalStudioConnection -ErrorVariable noConnection | Should -BeNullOrEmpty -Because 'no connection: nothing, and no error'; $noConnection | Should -BeNullOrEmpty
     }
 
     It 'accepts http for loopback hosts' -ForEach @(@{ H = 'localhost' }, @{ H = '127.0.0.1' }, @{ H = '[::1]' }) {
@@ -59,9 +59,9 @@ Describe 'Connect-CalStudio' {
 }
 
 Describe 'Get-CalStudioConnection and Disconnect-CalStudio' {
-    It 'errors clearly when not connected' {
+    It 'writes nothing for Get-CalStudioConnection and errors clearly for Invoke-CalStudioPrompt when not connected' {
         Disconnect-CalStudio
-        { Get-CalStudioConnection } | Should -Throw -ErrorId 'NotConnected,CalStudio.Commands.GetCalStudioConnectionCommand'
+        Get-CalStudioConnection -ErrorVariable noConnection | Should -BeNullOrEmpty -Because 'no connection: nothing, and no error'; $noConnection | Should -BeNullOrEmpty
         { Invoke-CalStudioPrompt -Prompt x } | Should -Throw -ErrorId 'NotConnected,CalStudio.Commands.InvokeCalStudioPromptCommand'
     }
 
@@ -72,6 +72,6 @@ Describe 'Get-CalStudioConnection and Disconnect-CalStudio' {
         ($c | Out-String) | Should -Match 'KeyHint'
         $c.ToString() | Should -Not -Match $emu.Key
         Disconnect-CalStudio
-        { Get-CalStudioConnection } | Should -Throw -ErrorId 'NotConnected,CalStudio.Commands.GetCalStudioConnectionCommand'
+        Get-CalStudioConnection -ErrorVariable noConnection | Should -BeNullOrEmpty -Because 'no connection: nothing, and no error'; $noConnection | Should -BeNullOrEmpty
     }
 }

@@ -56,7 +56,7 @@ Describe 'Invoke-CalStudioPrompt' {
             $r.Success | Should -BeTrue
             $r.StatusCode | Should -Be 200
             $r.Attempts | Should -Be 1
-            $r.Duration | Should -BeOfType [timespan]
+            $r.Duration | Should -BeOfType [double]
             $r.CompletedAt | Should -BeOfType [datetimeoffset]
             $r.AppName | Should -Be 'default-app'
             ($r | Out-String) | Should -Match 'props'

@@ -84,7 +84,7 @@ Describe 'Invoke-CalStudioScheduledBatch.ps1' {
         $out = Join-Path $dir 'out'
         $r = Invoke-BatchScript -Arguments (@('-InputCsv', $csv, '-OutputFolder', $out, '-KeyProperty', 'Id') + $base) -Environment @{ CALSTUDIO_API_KEY = $k }
         $r.ExitCode | Should -Be 0 -Because $r.ErrorOutput
-        @(Get-ChildItem $out -Name | Sort-Object) | Should -Be 'questions.answers.csv', 'questions.journal.jsonl', 'questions.lock'
+        @(Get-ChildItem $out -Name | Sort-Object) | Should -Be 'questions.answers.csv', 'questions.errors.log', 'questions.journal.jsonl', 'questions.lock'
         $rows = @(Import-Csv (Get-OutputFile $out 'questions' 'answers.csv').FullName)
         $columns = $rows[0].PSObject.Properties.Name
         $columns[0..2] | Should -Be 'Id', 'Prompt', 'Owner'
@@ -98,18 +98,18 @@ Describe 'Invoke-CalStudioScheduledBatch.ps1' {
         $r.Output | Should -Match '3 rows, 3 answered'
     }
 
-    It 'exits 1 when a row fails, logging it and carrying on with the others' {
+    It 'exits 1 when a row fails for a reason a rerun may fix, logging it and carrying on with the others' {
         $dir = Join-Path $TestDrive 'one-bad'
-        $csv = New-InputCsv $dir @('fine 1', 'emu:status:400 x', 'fine 3')
+        $csv = New-InputCsv $dir @('fine 1', 'emu:status:404 x', 'fine 3')
         $out = Join-Path $dir 'out'
         $r = Invoke-BatchScript -Arguments (@('-InputCsv', $csv, '-OutputFolder', $out, '-KeyProperty', 'Id') + $base) -Environment @{ CALSTUDIO_API_KEY = $k }
         $r.ExitCode | Should -Be 1 -Because $r.ErrorOutput
         $rows = @(Import-Csv (Get-OutputFile $out 'in' 'answers.csv').FullName)
         $rows.Id | Should -Be 'Q1', 'Q2', 'Q3'
         $rows.Success | Should -Be 'True', 'False', 'True'
-        $rows[1].ErrorId | Should -Be 'ApiBadRequest'
+        $rows[1].ErrorId | Should -Be 'ApiNotFound'
         $log = Get-Content (Get-OutputFile $out 'in' 'errors.log').FullName -Raw
-        $log | Should -Match 'Row 2 Id=Q2 failed: \[ApiBadRequest\]'
+        $log | Should -Match 'Row 2 Id=Q2 failed: \[ApiNotFound\]'
         $log | Should -Not -Match 'Q1|Q3'
     }
 
@@ -190,8 +190,10 @@ Describe 'Invoke-CalStudioScheduledBatch.ps1 fatal errors (exit 3) are found bef
         $r.ErrorOutput | Should -Match 'NoPromptColumn'
         $r.ErrorOutput | Should -Match 'PromptTemplate'
         $log = @(Get-Content (Get-OutputFile (Join-Path $dir 'out') 'tickets' 'errors.log').FullName)
-        $log.Count | Should -Be 1
-        $log[0] | Should -Match 'Id, Subject, Body, Owner'
+        $log.Count | Should -Be 3 -Because 'a start line, the reason and an end line'
+        $log[0] | Should -Match 'Start: '
+        $log[1] | Should -Match 'Id, Subject, Body, Owner'
+        $log[2] | Should -Match 'End: exit 3; 50 rows: 0 done .* 50 left; 0 requests sent\.$'
         Get-RequestCount $emu | Should -Be 0
     }
 
@@ -272,7 +274,13 @@ Describe 'Invoke-CalStudioScheduledBatch.ps1 stopped (exit 4) or overlapping (ex
         finally { if (-not $run.Process.HasExited) { $run.Process.Kill($true) } }
         $r.ExitCode | Should -Be 4 -Because $r.ErrorOutput
         $r.ErrorOutput | Should -Match 'stopped by Ctrl\+C or SIGTERM'
-        (Get-Content (Get-OutputFile $out 'in' 'errors.log').FullName -Raw) | Should -Match 'Stopped: \[Stopped\]'
+        $log = Get-Content (Get-OutputFile $out 'in' 'errors.log').FullName -Raw
+        $log | Should -Match 'Stopped: \[Stopped\] .*, 1 of 2 rows done;'
+        $log | Should -Match 'End: exit 4; 2 rows: 1 done \(1 answered, 0 of them from the journal, 0 failed, 0 needing their input fixed\), 1 left; 1 requests sent\.'
+        # The answers received before the stop are in the CSV, not only in the journal.
+        $stoppedRows = @(Import-Csv (Get-OutputFile $out 'in' 'answers.csv').FullName)
+        $stoppedRows.Id | Should -Be 'Q1'
+        $stoppedRows.Success | Should -Be 'True'
         # The next run continues: the quick row's answer was journaled before the stop, so only the slow row is sent.
         $next = Invoke-BatchScript -Arguments (@('-InputCsv', $csv, '-OutputFolder', $out) + $base) -Environment @{ CALSTUDIO_API_KEY = $k }
         $next.ExitCode | Should -Be 0 -Because $next.ErrorOutput
@@ -352,5 +360,114 @@ Describe 'Invoke-CalStudioScheduledBatch.ps1 across emulated days, in two time z
             $stats.prompts.$prompt.succeeded | Should -Be 1 -Because "'$prompt' was answered once"
         }
         @(Get-ChildItem $out -Name | Sort-Object) | Should -Be 'tickets.answers.csv', 'tickets.errors.log', 'tickets.journal.jsonl', 'tickets.lock'
+    }
+}
+
+Describe 'Invoke-CalStudioScheduledBatch.ps1 exit codes say what to do' {
+    BeforeAll {
+        $script:k = New-TestKey
+        $script:emu = Start-CalStudioEmulator -Key $k -ArgumentList '--latency-ms', '0-20'
+        $script:base = @('-BaseUri', $emu.Uri.AbsoluteUri, '-AppName', 'exitcodes', '-KeyProperty', 'Id')
+        # The script's own decision functions, as it defines them (the module gives Test-InputFault its ErrorId table).
+        Import-Module $modulePath -Force
+        $ast = [System.Management.Automation.Language.Parser]::ParseFile($batchScript, [ref]$null, [ref]$null)
+        foreach ($name in 'Get-BatchExitCode', 'Test-InputFault') {
+            $definition = $ast.Find({ param($n) $n -is [System.Management.Automation.Language.FunctionDefinitionAst] -and $n.Name -eq $name }, $true)
+            . ([scriptblock]::Create($definition.Extent.Text))
+        }
+        function New-Stop([string] $errorId) {
+            [System.Management.Automation.ErrorRecord]::new([System.Exception]::new('stop'), "$errorId,CalStudio.Commands.InvokeCalStudioPromptCommand", 'NotSpecified', $null)
+        }
+    }
+    AfterAll { $script:emu | Stop-CalStudioEmulator }
+
+    It 'exits 7 when rows can never succeed as they are, naming them; the good rows are answered' {
+        $dir = Join-Path $TestDrive 'fix-input'
+        $csv = New-InputCsv $dir @('good one', '', 'emu:status:400 refused', 'good four')
+        $out = Join-Path $dir 'out'
+        $r = Invoke-BatchScript -Arguments (@('-InputCsv', $csv, '-OutputFolder', $out) + $base) -Environment @{ CALSTUDIO_API_KEY = $k }
+        $r.ExitCode | Should -Be 7 -Because $r.ErrorOutput
+        $rows = @(Import-Csv (Get-OutputFile $out 'in' 'answers.csv').FullName)
+        $rows.Success | Should -Be 'True', 'False', 'False', 'True'
+        $rows[1].ErrorId | Should -Be 'InvalidPrompt'
+        $rows[2].ErrorId | Should -Be 'ApiBadRequest'
+        $log = Get-Content (Get-OutputFile $out 'in' 'errors.log').FullName -Raw
+        $log | Should -Match 'Row 2 Id=Q2 failed: \[InvalidPrompt\]'
+        $log | Should -Match 'End: exit 7; 4 rows: 4 done \(2 answered, 0 of them from the journal, 2 failed, 2 needing their input fixed\), 0 left; 3 requests sent\.'
+    }
+
+    It 'takes the input ErrorIds from the module''s ErrorId table: <Id> is <Expected>' -ForEach @(
+        @{ Id = 'InvalidPrompt'; Expected = $true }, @{ Id = 'InvalidFileUrl'; Expected = $true }, @{ Id = 'InvalidAppName'; Expected = $true }
+        @{ Id = 'MissingAppName'; Expected = $true }, @{ Id = 'EmptyRowKey'; Expected = $true }, @{ Id = 'DuplicateRowKey'; Expected = $true }
+        @{ Id = 'ApiBadRequest'; Expected = $true }
+        @{ Id = 'ApiServerError'; Expected = $false }, @{ Id = 'ApiConnectionFailed'; Expected = $false }, @{ Id = 'ApiTimeout'; Expected = $false }
+        @{ Id = 'ApiForbidden'; Expected = $false }, @{ Id = 'ApiNotFound'; Expected = $false }, @{ Id = 'NotAnErrorIdOfTheModule'; Expected = $false }
+    ) {
+        Test-InputFault $Id | Should -Be $Expected
+    }
+
+    It 'maps each stop to its code: <Id> exits <Code>' -ForEach @(
+        @{ Id = 'ApiUnreachable'; Code = 6 }, @{ Id = 'JournalWriteFailed'; Code = 3 }, @{ Id = 'JournalInUse'; Code = 5 }
+        @{ Id = 'DailyQuotaExhausted'; Code = 2 }, @{ Id = 'ApiKeyRejected'; Code = 3 }, @{ Id = 'NoApiKey'; Code = 3 }
+    ) {
+        Get-BatchExitCode -Fatal (New-Stop $Id) -FailedRows 5 -InputFaultRows 2 | Should -Be $Code
+        Get-BatchExitCode -Fatal (New-Stop $Id) -Stopped $true | Should -Be 4 -Because 'a stop by Ctrl+C or SIGTERM wins'
+    }
+
+    It 'exits 7 over 1, 1 over 0' {
+        Get-BatchExitCode -FailedRows 3 -InputFaultRows 1 | Should -Be 7
+        Get-BatchExitCode -FailedRows 3 -InputFaultRows 0 | Should -Be 1
+        Get-BatchExitCode -FailedRows 0 -InputFaultRows 0 | Should -Be 0
+    }
+
+    # The stop itself (ApiUnreachable) comes with the spend-integrity work; until the module has it, every row fails.
+    It 'exits 6 when the API is unreachable, saying how many rows were done' {
+        if (@([CalStudio.Client.ErrorIds]::All.Id) -notcontains 'ApiUnreachable') {
+            Set-ItResult -Skipped -Because 'this build of the module has no ApiUnreachable stop yet'
+            return
+        }
+        $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+        $listener.Start()
+        $port = $listener.LocalEndpoint.Port
+        $listener.Stop()   # nothing listens there now: every connection is refused
+        $dir = Join-Path $TestDrive 'unreachable'
+        $csv = New-InputCsv $dir @('never 1', 'never 2', 'never 3')
+        $out = Join-Path $dir 'out'
+        $r = Invoke-BatchScript -Arguments @('-InputCsv', $csv, '-OutputFolder', $out, '-BaseUri', "http://127.0.0.1:$port/", '-AppName', 'x', '-KeyProperty', 'Id') -Environment @{ CALSTUDIO_API_KEY = $k }
+        $r.ExitCode | Should -Be 6 -Because $r.ErrorOutput
+        $r.ErrorOutput | Should -Match 'ApiUnreachable'
+        $log = Get-Content (Get-OutputFile $out 'in' 'errors.log').FullName -Raw
+        $log | Should -Match 'Stopped: \[ApiUnreachable\] .*\(0 of 3 rows done\)'
+        $log | Should -Match 'End: exit 6; 3 rows: 0 done'
+    }
+
+    It 'logs one start and one end line per run with the counts; a rerun from the journal sends nothing' {
+        $dir = Join-Path $TestDrive 'start-end'
+        $csv = New-InputCsv $dir @('counted 1', 'counted 2', 'counted 3')
+        $out = Join-Path $dir 'out'
+        foreach ($run in 1..2) {
+            $r = Invoke-BatchScript -Arguments (@('-InputCsv', $csv, '-OutputFolder', $out) + $base) -Environment @{ CALSTUDIO_API_KEY = $k }
+            $r.ExitCode | Should -Be 0 -Because $r.ErrorOutput
+        }
+        $log = @(Get-Content (Get-OutputFile $out 'in' 'errors.log').FullName)
+        $log.Count | Should -Be 4
+        $log[0] | Should -Match '^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d\d:\d\d Start: .*in\.csv'
+        $log[1] | Should -Match 'End: exit 0; 3 rows: 3 done \(3 answered, 0 of them from the journal, 0 failed, 0 needing their input fixed\), 0 left; 3 requests sent\.$'
+        $log[2] | Should -Match 'Start: '
+        $log[3] | Should -Match 'End: exit 0; 3 rows: 3 done \(3 answered, 3 of them from the journal, 0 failed, 0 needing their input fixed\), 0 left; 0 requests sent\.$'
+    }
+
+    It 'writes CompletedAt in ISO 8601 round-trip whatever the culture and time zone (<Culture>, <Zone>)' -ForEach @(
+        @{ Culture = 'de-DE'; Zone = 'Asia/Kolkata' }, @{ Culture = 'en-US'; Zone = 'America/Los_Angeles' }
+    ) {
+        $dir = Join-Path $TestDrive "culture-$Culture"
+        $csv = New-InputCsv $dir @("dated $Culture")
+        $out = Join-Path $dir 'out'
+        $r = Invoke-BatchScript -Arguments (@('-InputCsv', $csv, '-OutputFolder', $out) + $base) -Environment @{ CALSTUDIO_API_KEY = $k; TZ = $Zone; LANG = "$($Culture -replace '-', '_').UTF-8"; LC_ALL = "$($Culture -replace '-', '_').UTF-8" }
+        $r.ExitCode | Should -Be 0 -Because $r.ErrorOutput
+        $row = Import-Csv (Get-OutputFile $out 'in' 'answers.csv').FullName
+        $row.CompletedAt | Should -Match '^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}[+-]\d\d:\d\d$'
+        $parsed = [DateTimeOffset]::ParseExact($row.CompletedAt, 'o', [cultureinfo]::InvariantCulture)
+        ([DateTimeOffset]::UtcNow - $parsed).TotalHours | Should -BeLessThan 1 -Because 'it is the moment the row ended, with its offset'
     }
 }

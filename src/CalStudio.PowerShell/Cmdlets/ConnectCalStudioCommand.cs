@@ -34,6 +34,7 @@ namespace CalStudio.Commands
 
         [Parameter]
         [ValidateRange(0, 20)]
+        [Alias("MaximumRetryCount")] // Invoke-RestMethod's name
         public int MaxRetries { get; set; } = 4;
 
         /// <summary>The ceiling of requests in flight. Not given: they follow rate × latency up to 256 (4 while the rate is unknown).</summary>
@@ -43,6 +44,7 @@ namespace CalStudio.Commands
 
         [Parameter]
         [ValidateRange(0.0, 600.0)]
+        [Alias("RetryIntervalSec")] // Invoke-RestMethod's name
         public double RetryDelaySec { get; set; } = 1.0;
 
         [Parameter]

@@ -51,7 +51,7 @@ namespace CalStudio.Commands
         public string FileUrl { get; set; }
 
         [Parameter] [ValidateRange(1, 256)] public int ThrottleLimit { get; set; }
-        [Parameter] [ValidateRange(0, 20)] public int MaxRetries { get; set; }
+        [Parameter] [ValidateRange(0, 20)] [Alias("MaximumRetryCount")] public int MaxRetries { get; set; }
         [Parameter] [ValidateRange(1, 3600)] public int TimeoutSec { get; set; }
         [Parameter] [ValidateRange(0, long.MaxValue)] public long TotalCount { get; set; }
         [Parameter] [ValidateNotNullOrEmpty] public string JournalPath { get; set; }
@@ -98,6 +98,15 @@ namespace CalStudio.Commands
 
         private bool Bound(string name) => _boundOnCommandLine.Contains(name);
 
+        /// <summary>-Debug, or $DebugPreference set: only then is each request traced (the trace costs a line per attempt).</summary>
+        private bool TracesRequests()
+        {
+            if (Bound("Debug")) return ((SwitchParameter)MyInvocation.BoundParameters["Debug"]).IsPresent;
+            var preference = GetVariableValue("DebugPreference");
+            return preference is ActionPreference p ? p != ActionPreference.SilentlyContinue && p != ActionPreference.Ignore
+                : preference != null && !"SilentlyContinue".Equals(preference.ToString(), StringComparison.OrdinalIgnoreCase);
+        }
+
         private Engine.PromptTemplate ParseTemplate()
         {
             if (PromptTemplate == null) return null;
@@ -131,9 +140,13 @@ namespace CalStudio.Commands
         }
 
         void IBatchHost.WriteRowError(Response failed, ApiOutcome outcome, RowInput row) =>
-            WriteError(Record(failed.ErrorId, "Row " + row.Number + ": " + failed.ErrorMessage, row.Row, outcome));
+            WriteError(Record(failed.ErrorId, RowLabel.Of(row.Number, failed.Key) + ": " + failed.ErrorMessage, row.Row, outcome));
 
         void IBatchHost.WriteNote(string message) => WriteVerbose(message);
+
+        void IBatchHost.WriteDebug(string message) => WriteDebug(message);
+
+        bool IBatchHost.TracesRequests => TracesRequests();
 
         void IBatchHost.WriteWarning(string message) => WriteWarning(message);
 

@@ -33,10 +33,11 @@ namespace CalStudio.Engine
 
         public string Summary() =>
             string.Format(CultureInfo.InvariantCulture,
-                "CalStudio batch: {0} succeeded ({1} from the journal), {2} failed, {3} retries, {4} not sent{5}; {6:0.0} s elapsed, {7} prompts/min{8}.",
+                "CalStudio batch: {0} succeeded ({1} from the journal), {2} failed, {3} retries, {4} not sent{5}; {6:0.0} s elapsed, {7}{8}.",
                 Succeeded, FromJournal, Failed, Retries, NotSent,
                 Superseded > 0 ? ", " + Superseded + " sent again because their prompt, app or file changed since the journal" : "",
-                Elapsed.TotalSeconds, Rate(PerMinute), InFlightReason == null ? "" : "; " + InFlightReason());
+                Elapsed.TotalSeconds, Done - FromJournal == 0 ? "nothing sent" : Rate(PerMinute) + " prompts/min",
+                InFlightReason == null || Done - FromJournal == 0 ? "" : "; " + InFlightReason());
 
         /// <summary>Whole numbers when large; a short batch keeps its precision instead of reading 0.</summary>
         internal static string Rate(double perMinute) =>

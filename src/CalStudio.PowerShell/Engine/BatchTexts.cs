@@ -28,7 +28,7 @@ namespace CalStudio.Engine
             return string.Format(CultureInfo.InvariantCulture,
                 "The daily quota is spent: {0} rows done ({1} answered, {2} failed), {3} rows not sent. The quota resets {4}. {5} To resume, run: {6}",
                 c.Done, c.Succeeded, c.Failed, c.NotSent,
-                resetAt.HasValue ? "at " + resetAt.Value.ToString("yyyy-MM-dd HH:mm:ss zzz", CultureInfo.InvariantCulture) : "at the plan's next day",
+                resetAt.HasValue ? "at " + LocalTime(resetAt.Value) : "at the plan's next day",
                 cause?.ErrorMessage, resume);
         }
 
@@ -69,6 +69,9 @@ namespace CalStudio.Engine
             }
         }
 
+        /// <summary>A time as the user's clock shows it, with the offset, so it is never mistaken for UTC or the other way round.</summary>
+        public static string LocalTime(DateTimeOffset time) => time.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss zzz", CultureInfo.InvariantCulture);
+
         public static string Progress(BatchCounters c) =>
             string.Format(CultureInfo.InvariantCulture, "{0} done, {1} failed, {2} per minute", c.Succeeded, c.Failed, BatchCounters.Rate(c.PerMinute));
 
@@ -84,7 +87,8 @@ namespace CalStudio.Engine
             return true;
         }
 
-        public static string WhatIf(long seen, long toSend, long fromJournal, long refused, bool hasJournal, int? leftToday, int? perMinute)
+        /// <param name="dayResets">When today's local count starts again (the next UTC midnight); shown in local time with its offset.</param>
+        public static string WhatIf(long seen, long toSend, long fromJournal, long refused, bool hasJournal, int? leftToday, int? perMinute, DateTimeOffset dayResets)
         {
             var sb = new StringBuilder();
             sb.Append("Send ").Append(toSend).Append(" of ").Append(seen).Append(" prompts to CalStudio");
@@ -92,7 +96,10 @@ namespace CalStudio.Engine
             if (hasJournal) notes.Add(fromJournal + " already answered in the journal");
             if (refused > 0) notes.Add(refused + " refused before sending (no prompt, bad key or URL)");
             if (notes.Count > 0) sb.Append(" (").Append(string.Join("; ", notes)).Append(')');
-            if (leftToday.HasValue) sb.Append("; that uses ").Append(toSend).Append(" of today's ").Append(leftToday.Value).Append(" remaining requests");
+            if (leftToday.HasValue && toSend <= leftToday.Value) sb.Append("; that uses ").Append(toSend).Append(" of today's ").Append(leftToday.Value).Append(" remaining requests");
+            else if (leftToday.HasValue)
+                sb.Append("; ").Append(leftToday.Value).Append(" fit in today's remaining ").Append(leftToday.Value).Append(", ").Append(toSend - leftToday.Value)
+                  .Append(" wait for the reset at ").Append(LocalTime(dayResets));
             if (perMinute > 0) sb.Append("; about ").Append(Math.Ceiling(toSend / (double)perMinute.Value)).Append(" min at ").Append(perMinute).Append(" requests/minute");
             return sb.ToString();
         }
@@ -125,7 +132,8 @@ namespace CalStudio.Engine
         {
             var quota = pacer.Snapshot();
             int? leftToday = quota.RequestsPerDay.HasValue ? Math.Max(0, quota.RequestsPerDay.Value - quota.RequestsToday) : (int?)null;
-            return BatchTexts.WhatIf(_seen, _seen - _fromJournal - _refused - _repeats, _fromJournal, _refused, _journal != null, leftToday, quota.RequestsPerMinute ?? quota.Limit);
+            var midnight = new DateTimeOffset(DateTimeOffset.UtcNow.UtcDateTime.Date.AddDays(1), TimeSpan.Zero); // the local count is per UTC day
+            return BatchTexts.WhatIf(_seen, _seen - _fromJournal - _refused - _repeats, _fromJournal, _refused, _journal != null, leftToday, quota.RequestsPerMinute ?? quota.Limit, midnight);
         }
     }
 }

@@ -17,6 +17,7 @@ namespace CalStudio.Engine
         private readonly Queue<Task<T>> _pending = new Queue<Task<T>>();
         private readonly SemaphoreSlim _changed = new SemaphoreSlim(0);
         private readonly ConcurrentQueue<string> _notes = new ConcurrentQueue<string>();
+        private readonly ConcurrentQueue<string> _debugNotes = new ConcurrentQueue<string>();
         private readonly int _window;
         private readonly TimeSpan _tick;
 
@@ -32,6 +33,16 @@ namespace CalStudio.Engine
         public void Note(string message)
         {
             _notes.Enqueue(message);
+            _changed.Release();
+        }
+
+        /// <summary>Where <see cref="DebugNote"/> messages go, on the caller's thread; null: they are dropped.</summary>
+        public Action<string> DebugSink { get; set; }
+
+        /// <summary>Thread-safe, as <see cref="Note"/>: a -Debug trace line.</summary>
+        public void DebugNote(string message)
+        {
+            _debugNotes.Enqueue(message);
             _changed.Release();
         }
 
@@ -60,6 +71,7 @@ namespace CalStudio.Engine
         private void DeliverReady(Action<T> deliver, Action<string> note)
         {
             while (_notes.TryDequeue(out string message)) note(message);
+            while (_debugNotes.TryDequeue(out string trace)) DebugSink?.Invoke(trace);
             while (_pending.Count > 0 && _pending.Peek().IsCompleted)
                 deliver(_pending.Dequeue().GetAwaiter().GetResult());
         }

@@ -15,6 +15,9 @@ namespace CalStudio.Engine
         void WriteAnswer(Response response, RowInput row);
         void WriteRowError(Response failed, ApiOutcome outcome, RowInput row);
         void WriteNote(string message);
+        /// <summary>A -Debug line; asked for only when <see cref="TracesRequests"/>.</summary>
+        void WriteDebug(string message);
+        bool TracesRequests { get; }
         void WriteWarning(string message);
         void WriteProgress(BatchCounters counters, bool completed);
     }
@@ -78,6 +81,7 @@ namespace CalStudio.Engine
             // Read-ahead: a row at the head waiting out timeouts and backoffs (seconds) must not idle the other slots,
             // so the window holds about a minute of fast rows; a finished row costs ~1 KB, so memory stays flat and small.
             _window = new OrderedWindow<RowOutcome>(Math.Min(16384, Math.Max(1024, (throttleLimit ?? AdaptiveInFlightGate.UnknownRateLevel) * 64)), TimeSpan.FromMilliseconds(200));
+            if (host.TracesRequests) _window.DebugSink = host.WriteDebug;
         }
 
         public BatchCounters Counters { get; } = new BatchCounters();
@@ -105,6 +109,7 @@ namespace CalStudio.Engine
         public void Complete()
         {
             Pump();
+            _session.Pacer.FlushCount();
             _host.WriteProgress(Counters, completed: true);
             _host.WriteNote(Counters.Summary());
             if (_journal != null && _stop.Reason != StopReason.Cancelled) Keep(() => _journal.Sync()); // every stop puts the answers on the disk
@@ -181,8 +186,12 @@ namespace CalStudio.Engine
             RowOutcome result;
             try
             {
+                string label = RowLabel.Of(row.Number, row.KeyValue);
+                Action<AttemptTrace> trace = null;
+                if (_window.DebugSink != null)
+                    trace = t => _window.DebugNote(t.Describe(label, row.Prompt, Pacing()));
                 var sent = await _sender.SendAsync(request, _stop.NoNewAttempts, _stop.Abort,
-                    note => _window.Note("Row " + row.Number + ": " + note)).ConfigureAwait(false);
+                    note => _window.Note(label + ": " + note), trace).ConfigureAwait(false);
                 if (sent.NotSent) return RowOutcome.NotSent(row);
                 result = RowOutcome.Ended(row, sent.Outcome, sent.Attempts, sent.Duration, _keys.DisplayKey(row));
             }
@@ -218,6 +227,12 @@ namespace CalStudio.Engine
                 Interlocked.CompareExchange(ref _journalFailure, failure, null);
                 _stop.Request(StopReason.JournalWriteFailed, failure);
             }
+        }
+
+        private string Pacing()
+        {
+            double? perSecond = _session.Pacer.AllowedPerSecond;
+            return perSecond.HasValue ? string.Format(System.Globalization.CultureInfo.InvariantCulture, "pacing to {0:0.00} requests/s", perSecond.Value) : null;
         }
 
         private void Deliver(RowOutcome result)
@@ -269,6 +284,7 @@ namespace CalStudio.Engine
 
         public void Dispose()
         {
+            try { _session.Pacer.FlushCount(); } catch (Exception) { } // a stopped batch's requests count today too; never fail a dispose
             _stop.Dispose();
             _window.Dispose();
         }

@@ -92,7 +92,9 @@ namespace CalStudio.Engine
 
         /// <param name="noNewAttempts">Ends waits for a slot, a turn or a backoff: the prompt ends unsent.</param>
         /// <param name="abort">Cancels an attempt on the wire. Either token firing throws OperationCanceledException.</param>
-        public async Task<SendResult> SendAsync(PromptRequest request, CancellationToken noNewAttempts, CancellationToken abort, Action<string> note)
+        /// <param name="trace">Told of every attempt for -Debug; null when nobody traces (nothing is measured for it then).</param>
+        public async Task<SendResult> SendAsync(PromptRequest request, CancellationToken noNewAttempts, CancellationToken abort, Action<string> note,
+                                                Action<AttemptTrace> trace = null)
         {
             Stopwatch sinceFirstSend = null;
             TimeSpan Elapsed() => sinceFirstSend?.Elapsed ?? TimeSpan.Zero;
@@ -101,7 +103,10 @@ namespace CalStudio.Engine
                 ApiOutcome outcome = null;
                 // The pacer's turn is taken inside the in-flight slot: a turn reserved while queued behind the slot
                 // would go stale, and stale turns released together are a burst.
+                var waited = trace != null ? Stopwatch.StartNew() : null;
+                TimeSpan slotWait = TimeSpan.Zero, pacerWait = TimeSpan.Zero;
                 await _inFlight.EnterAsync(noNewAttempts).ConfigureAwait(false);
+                if (waited != null) { slotWait = waited.Elapsed; waited.Restart(); }
                 var onWire = new Stopwatch();
                 bool started = false, turnTaken = false;
                 try
@@ -110,7 +115,12 @@ namespace CalStudio.Engine
                         return SendResult.Refused(attempt - 1, Elapsed());
                     started = true;
                     var refused = await _pacer.WaitTurnAsync(noNewAttempts).ConfigureAwait(false);
-                    if (refused != null) return SendResult.Ended(refused, attempt - 1, Elapsed());
+                    if (waited != null) pacerWait = waited.Elapsed;
+                    if (refused != null)
+                    {
+                        trace?.Invoke(new AttemptTrace(attempt, _settings.MaxRetries + 1, null, TimeSpan.Zero, slotWait, pacerWait));
+                        return SendResult.Ended(refused, attempt - 1, Elapsed());
+                    }
                     turnTaken = true;
                     noNewAttempts.ThrowIfCancellationRequested(); // a stop may have come during the turn's wait
                     if (sinceFirstSend == null) sinceFirstSend = Stopwatch.StartNew();
@@ -126,6 +136,7 @@ namespace CalStudio.Engine
                     _inFlight.Exit(new AttemptReport(outcome, onWire.Elapsed));
                     if (turnTaken && outcome == null) _pacer.TurnAbandoned();
                 }
+                trace?.Invoke(new AttemptTrace(attempt, _settings.MaxRetries + 1, outcome, onWire.Elapsed, slotWait, pacerWait));
 
                 if (outcome.Kind == OutcomeKind.Transient && outcome.RetryAfter > _settings.MaxRetryWait)
                     outcome = QuotaSpent(outcome);

@@ -59,7 +59,7 @@ namespace CalStudio.Engine
                 StatusCode = outcome.StatusCode,
                 RequestId = outcome.RequestId,
                 Attempts = attempts,
-                Duration = duration,
+                Duration = Math.Round(duration.TotalSeconds, 3),
                 CompletedAt = DateTimeOffset.Now,
                 ErrorId = outcome.ErrorId,
                 ErrorMessage = outcome.ErrorMessage,

@@ -47,7 +47,7 @@ namespace CalStudio.Journal
             sb.Append(",\"statusCode\":").Append(r.StatusCode.ToString(CultureInfo.InvariantCulture));
             Field(sb, "requestId", r.RequestId);
             sb.Append(",\"attempts\":").Append(r.Attempts.ToString(CultureInfo.InvariantCulture));
-            sb.Append(",\"durationMs\":").Append(((long)r.Duration.TotalMilliseconds).ToString(CultureInfo.InvariantCulture));
+            sb.Append(",\"durationMs\":").Append(((long)Math.Round(r.Duration * 1000)).ToString(CultureInfo.InvariantCulture));
             Field(sb, "completedAt", r.CompletedAt.ToString("o", CultureInfo.InvariantCulture));
             Field(sb, "errorId", r.ErrorId);
             Field(sb, "errorMessage", r.ErrorMessage);
@@ -91,7 +91,7 @@ namespace CalStudio.Journal
                         case "completedAt": ok = TryText(v, out completedAt); break;
                         case "statusCode": ok = TryWhole(v, MaxStatusCode, out double statusCode); r.StatusCode = (int)statusCode; break;
                         case "attempts": ok = TryWhole(v, int.MaxValue, out double attempts); r.Attempts = (int)attempts; break;
-                        case "durationMs": ok = TryWhole(v, MaxDurationMs, out double ms); r.Duration = TimeSpan.FromMilliseconds(ms); break;
+                        case "durationMs": ok = TryWhole(v, MaxDurationMs, out double ms); r.Duration = ms / 1000; break;
                         default: ok = true; break; // a field a later version added
                     }
                     if (!ok) return false;

@@ -16,7 +16,9 @@ namespace CalStudio
         public int StatusCode { get; set; }
         public string RequestId { get; set; }
         public int Attempts { get; set; }
-        public TimeSpan Duration { get; set; }
+        /// <summary>Seconds from the first send to the final answer (to the millisecond): a number, so ConvertTo-Json
+        /// and Export-Csv write one value, not a TimeSpan's fields.</summary>
+        public double Duration { get; set; }
         public DateTimeOffset CompletedAt { get; set; }
 
         /// <summary>The ErrorId of a failed row (as in its error record); null for a success.</summary>

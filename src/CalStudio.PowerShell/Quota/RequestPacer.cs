@@ -63,6 +63,7 @@ namespace CalStudio.Quota
         private int _inFlight; // requests this process started and has not yet observed
         private volatile bool _answered; // an answer has come to this process
         private static readonly TimeSpan FirstAnswerWait = TimeSpan.FromSeconds(2);
+        private readonly UnpacedCount _unpaced = new UnpacedCount();
         private double _learnedPerSecond; // written under the budget lock, read without
         // Within a window with a Reset, as this process saw it (written under the budget lock): at its first answer, all the
         // server had counted and the turns this process had ended; later turns ended (answered, with headers or not, or
@@ -109,13 +110,15 @@ namespace CalStudio.Quota
             // JIT), and slots taken meanwhile would reach the server bunched behind it, one too many in its window.
             for (var alone = Stopwatch.StartNew(); _perMinute.HasValue && !_answered && Volatile.Read(ref _inFlight) > 0 && alone.Elapsed < FirstAnswerWait;)
                 await Task.Delay(TimeSpan.FromTicks(PollInterval), cancel).ConfigureAwait(false);
+            bool counted = false;
             while (Active)
             {
                 var decision = await _budget.UpdateAsync(state => Decide(state, DateTimeOffset.UtcNow.UtcTicks), cancel).ConfigureAwait(false);
                 if (decision.Denied != null) return decision.Denied;
                 if (decision.Wait > 0) await Task.Delay(TimeSpan.FromTicks(decision.Wait), cancel).ConfigureAwait(false);
-                if (decision.Reserved) break;
+                if (decision.Reserved) { counted = true; break; }
             }
+            if (!counted) await _unpaced.CountAsync(_budget, Today, cancel).ConfigureAwait(false); // RequestsToday without a plan
             Interlocked.Increment(ref _inFlight);
             return null;
         }
@@ -364,7 +367,7 @@ namespace CalStudio.Quota
             var snapshot = new QuotaSnapshot { RequestsPerMinute = _perMinute, RequestsPerDay = _perDay };
             var s = _budget.Read(); // never writes the file
             var now = DateTimeOffset.UtcNow;
-            snapshot.RequestsToday = s.Day == Today(now) ? s.DayCount : 0;
+            snapshot.RequestsToday = (s.Day == Today(now) ? s.DayCount : 0) + _unpaced.Pending;
             snapshot.DailyQuotaSpentUntil = SpentDay.Until(s, now);
             if (s.WindowLimit > 0)
             {
@@ -374,6 +377,9 @@ namespace CalStudio.Quota
             }
             return snapshot;
         }
+
+        /// <summary>A batch ends: requests let straight through are added to today's shared count now, not a second later.</summary>
+        public void FlushCount() => _unpaced.FlushAsync(_budget, Today, CancellationToken.None).GetAwaiter().GetResult();
 
         /// <summary>A command starts: see <see cref="SharedBudget.Check"/>.</summary>
         public void CheckStateFile() { _budget.Check(); _spentDay.Recall(_budget.Read()); }

@@ -48,13 +48,13 @@ namespace CalStudio.Session
                 TimeoutSec = (int)Retry.Timeout.TotalSeconds,
                 MaxRetries = Retry.MaxRetries,
                 ThrottleLimit = ThrottleLimit,
-                ConnectedAt = ConnectedAt,
+                ConnectedAt = ConnectedAt.ToLocalTime(),
                 Proxy = Proxy is System.Net.WebProxy wp ? ProxyPolicy.WithoutUserInfo(wp.Address) : null, // never a proxy password
                 RequestsPerMinute = quota.RequestsPerMinute,
                 RequestsPerDay = quota.RequestsPerDay,
                 RateLimit = quota.Limit,
                 RateLimitRemaining = quota.Remaining,
-                RateLimitReset = quota.Reset,
+                RateLimitReset = quota.Reset?.ToLocalTime(), // shown as local time with its offset
                 RequestsToday = quota.RequestsToday,
                 DailyQuotaSpentUntil = quota.DailyQuotaSpentUntil,
                 InFlightLevel = LastInFlight?.Level,
