@@ -208,6 +208,7 @@ namespace CalStudio.Quota
             }
             if (memory.SpentAt > file.SpentAt) { merged.SpentAt = memory.SpentAt; merged.SpentCount = memory.SpentCount; }
             merged.RefillTicks = Math.Max(file.RefillTicks, memory.RefillTicks);
+            if (memory.Learned.Spacing > file.Learned.Spacing) merged.Learned = memory.Learned; // the slower learned rate is the safe one
             _shared.Memory = merged;
             lock (_shared) _shared.Problem = null;
             return merged;
@@ -280,9 +281,11 @@ namespace CalStudio.Quota
             }
         }
 
+        private const int MaxStateBytes = 1024; // the state has grown past 256 characters (the learned rate)
+
         private static string ReadAll(FileStream file)
         {
-            var buffer = new byte[256];
+            var buffer = new byte[MaxStateBytes];
             int read = file.Read(buffer, 0, buffer.Length);
             return Encoding.ASCII.GetString(buffer, 0, read);
         }
@@ -291,7 +294,7 @@ namespace CalStudio.Quota
         {
             // Overwritten in place, padded with spaces to the old length: truncating first makes ext4 flush on close (~ms).
             string text = state.Serialize();
-            byte[] bytes = Encoding.ASCII.GetBytes(text.PadRight((int)Math.Min(file.Length, 256)));
+            byte[] bytes = Encoding.ASCII.GetBytes(text.PadRight((int)Math.Min(file.Length, MaxStateBytes)));
             file.Position = 0;
             file.Write(bytes, 0, bytes.Length);
             file.Flush(); // a failed write surfaces here, where it is caught, not in Dispose

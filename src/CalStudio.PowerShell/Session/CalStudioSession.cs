@@ -56,6 +56,7 @@ namespace CalStudio.Session
                 RateLimitRemaining = quota.Remaining,
                 RateLimitReset = quota.Reset,
                 RequestsToday = quota.RequestsToday,
+                Pacing = quota.Obeying,
                 InFlightLevel = LastInFlight?.Level,
                 InFlightReason = LastInFlight?.Reason,
             };
