@@ -24,6 +24,7 @@ public sealed class ApiHandler
     private readonly HashSet<string>? _apps;
     private readonly FaultPlan _plan;
     private readonly RateLimits _limits;
+    private readonly LimiterStyle _style;
     private readonly Stats _stats;
     private readonly CancellationToken _stopping;
     private readonly int? _overload;
@@ -44,6 +45,7 @@ public sealed class ApiHandler
 
     public ApiHandler(EmulatorOptions o, FaultPlan plan, RateLimits limits, Stats stats, CancellationToken stopping)
     {
+        _style = new LimiterStyle(o.RateHeaders, o.Refusal, o.WindowMs);
         _keys = new HashSet<string>(o.Keys, StringComparer.Ordinal);
         _apps = o.Apps.Count == 0 ? null : new HashSet<string>(o.Apps, StringComparer.Ordinal);
         _plan = plan;
@@ -172,9 +174,15 @@ public sealed class ApiHandler
         // 3. Rate limits; their headers go on every answer after auth.
         var rate = _limits.Check(apiKey);
         SetRateHeaders(ctx.Response, rate);
+        if (!rate.Allowed && rate.RejectCode != "daily_quota_exceeded" && _style.Refusal == RefusalStyle.Html503)
+        {
+            await WriteTextAsync(x, 503, "text/html; charset=utf-8", Html503Body); // --refusal 503-html: a proxy's limiter page
+            return;
+        }
         if (!rate.Allowed)
         {
-            ctx.Response.Headers.RetryAfter = rate.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+            if (_style.SendsRetryAfter || rate.RejectCode == "daily_quota_exceeded")
+                ctx.Response.Headers.RetryAfter = rate.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
             string text = rate.RejectCode == "daily_quota_exceeded"
                 ? "Daily quota exceeded for this API key."
                 : "Rate limit exceeded for this API key.";
@@ -440,6 +448,7 @@ public sealed class ApiHandler
     private void SetRateHeaders(HttpResponse response, RateDecision rate)
     {
         var h = response.Headers;
+        if (_style.Headers != RateHeaderStyle.XRateLimit) { _style.WriteIetf(h, rate); return; }
         if (rate.Limit is int limit) h["X-RateLimit-Limit"] = limit.ToString(CultureInfo.InvariantCulture);
         if (rate.Remaining is int remaining) h["X-RateLimit-Remaining"] = remaining.ToString(CultureInfo.InvariantCulture);
         if (_limits.ResetHeader(rate) is string reset) h["X-RateLimit-Reset"] = reset;

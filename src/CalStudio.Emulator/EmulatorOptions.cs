@@ -33,6 +33,9 @@ public sealed class EmulatorOptions
     // Rate-window schemes (issue 10): how the window counts and how X-RateLimit-Reset is written.
     public WindowKind WindowKind { get; private set; } = WindowKind.Anchored;
     public ResetFormat ResetFormat { get; private set; } = ResetFormat.WholeEpoch;
+    // Limiter styles (issue 18): the header form of the limits, and how a request past the window is refused.
+    public RateHeaderStyle RateHeaders { get; private set; } = RateHeaderStyle.XRateLimit;
+    public RefusalStyle Refusal { get; private set; } = RefusalStyle.Status429;
     public int? Daily { get; private set; }
     /// <summary>Null: the day ends at the next UTC midnight. Otherwise fixed days of this length from start.</summary>
     public long? DayMs { get; private set; }
@@ -66,6 +69,10 @@ public sealed class EmulatorOptions
                                    bucket (tokens refill over W); default: fixed windows from a key's first request
           --reset-format F         X-RateLimit-Reset as epoch (Unix s.ms), delta (s.ms from now) or none;
                                    default: whole Unix seconds rounded up
+          --rate-headers H         x-ratelimit (default), draft6 (RateLimit-Limit/-Remaining/-Reset), draft7
+                                   (RateLimit: limit=, remaining=, reset=), draft8 (RateLimit: "default";r=;t=)
+                                   or none (no headers, no Retry-After on a refusal)
+          --refusal R              429 (default) or 503-html (a proxy limiter's page: no Retry-After)
           --daily N                per-key requests per day
           --day-ms D               day length in ms from start (default: until next UTC midnight)
           --overload N             requests past N in flight get an HTML 503 at once
@@ -141,6 +148,8 @@ public sealed class EmulatorOptions
                 case "--window-ms": o.WindowMs = ParseInt(arg, Value(), 1, int.MaxValue); break;
                 case "--window-kind": o.WindowKind = ParseChoice(arg, Value(), WindowKind.Fixed, WindowKind.Sliding, WindowKind.Bucket); break;
                 case "--reset-format": o.ResetFormat = ParseChoice(arg, Value(), ResetFormat.Epoch, ResetFormat.Delta, ResetFormat.None); break;
+                case "--rate-headers": o.RateHeaders = LimiterStyle.ParseHeaders(arg, Value()); break;
+                case "--refusal": o.Refusal = LimiterStyle.ParseRefusal(arg, Value()); break;
                 case "--daily": o.Daily = ParseInt(arg, Value(), 1, int.MaxValue); break;
                 case "--day-ms": o.DayMs = ParseInt(arg, Value(), 1, int.MaxValue); break;
                 case "--overload": o.Overload = ParseInt(arg, Value(), 0, int.MaxValue); break;

@@ -8,7 +8,7 @@ using CalStudio.Quota;
 namespace CalStudio.Tests
 {
     public enum SimWindow { Fixed, Sliding, Bucket, Anchored }
-    public enum SimReset { Epoch, Delta, None, WholeEpoch }
+    public enum SimReset { Epoch, Delta, None, WholeEpoch, /* no headers, no Retry-After: a bare 429 */ Nothing, /* a proxy's HTML 503, nothing said */ Html503 }
 
     /// <summary>
     /// A server's rate window on a virtual clock (ticks), counting as the emulator's --window-kind does, written independently
@@ -17,7 +17,7 @@ namespace CalStudio.Tests
     internal sealed class SimServer
     {
         private readonly SimWindow _kind;
-        private readonly int _limit;
+        private int _limit;
         private readonly long _window;
         private long _fixedStart = long.MinValue;
         private int _fixedCount;
@@ -31,6 +31,9 @@ namespace CalStudio.Tests
         }
 
         public int Limit => _limit;
+
+        /// <summary>The limit changes mid-run (a plan downgraded, a shared limiter busier).</summary>
+        public void SetLimit(int limit) { _limit = limit; _tokens = Math.Min(_tokens, limit); }
 
         /// <summary>Allowed, Remaining, Reset (when the window is entirely free), RetryAfter (whole seconds, rounded up).</summary>
         public (bool Allowed, int Remaining, long Reset, int RetryAfter) Check(long t)
@@ -103,7 +106,7 @@ namespace CalStudio.Tests
                 void Turn(long t)
                 {
                     // In flight from the moment the pacer lets it go, as WaitTurnAsync counts it.
-                    if (!pacer.Active) { inFlight++; Send(t); return; }
+                    if (!pacer.Active) { inFlight++; pacer.StartedUnpaced(t); Send(t); return; }
                     var d = pacer.Decide(state, t);
                     if (d.Denied != null) throw new InvalidOperationException("denied");
                     if (d.Wait < 0 || (!d.Reserved && d.Wait == 0)) throw new InvalidOperationException("the pacer asked for no progress");
@@ -113,6 +116,7 @@ namespace CalStudio.Tests
                 void Send(long t)
                 {
                     Sent++;
+                    OnSend?.Invoke(Sent);
                     var answer = _server.Check(t);
                     Trace?.Invoke($"{(t - Origin) / (double)TimeSpan.TicksPerSecond:0.000} {(answer.Allowed ? "ok" : "429")} rem {answer.Remaining} left {state.WindowLeft}");
                     At(t + Latency(), ta =>
@@ -122,7 +126,7 @@ namespace CalStudio.Tests
                         pacer.Observe(state, Outcome(answer, t, ta), ta, inFlight);
                         Trace?.Invoke($"  {(ta - Origin) / (double)TimeSpan.TicksPerSecond:0.000} answer {(answer.Allowed ? "ok" : "429")} of {(t - Origin) / (double)TimeSpan.TicksPerSecond:0.000} rem {answer.Remaining}, others {inFlight}: left {state.WindowLeft} server {state.ServerLeft} window {state.WindowLength / (double)TimeSpan.TicksPerSecond:0.000} opened {(state.WindowOpened == 0 ? 0 : (state.WindowOpened - Origin) / (double)TimeSpan.TicksPerSecond):0.000}");
                         if (answer.Allowed) { Answered++; LastAnswer = Math.Max(LastAnswer, ta); LastStart = Math.Max(LastStart, t); Take(ta); }
-                        else { Rejected++; At(ta + TimeSpan.FromSeconds(answer.RetryAfter).Ticks + TimeSpan.FromMilliseconds(100).Ticks, Turn); }
+                        else { Rejected++; At(ta + RetryDelay(answer.RetryAfter), Turn); }
                     });
                 }
                 At(startAt, Take);
@@ -130,6 +134,15 @@ namespace CalStudio.Tests
         }
 
         private long _answers;
+
+        /// <summary>After a refusal: its Retry-After, or with nothing said the sender's first backoff (0.5 to 1 s).</summary>
+        private long RetryDelay(int retryAfter) =>
+            Hinted ? TimeSpan.FromSeconds(retryAfter).Ticks + TimeSpan.FromMilliseconds(100).Ticks : TimeSpan.FromMilliseconds(500 + _answers * 53 % 500).Ticks;
+
+        private bool Hinted => _reset != SimReset.Nothing && _reset != SimReset.Html503;
+
+        /// <summary>Called for every request the server sees, with its start; a test changes the server mid-run here.</summary>
+        public Action<int> OnSend { get; set; }
 
         /// <summary>The latency give or take 40 % (a fixed sequence), so answers overtake each other as they do on sockets.</summary>
         private long Latency() => _latency * (60 + (_answers++ * 37 % 81)) / 100;
@@ -142,9 +155,13 @@ namespace CalStudio.Tests
                 : _reset == SimReset.Delta ? observed.AddTicks(a.Reset - arrival) // the delta was written when the request arrived
                 : (DateTimeOffset?)null;
             var limits = new RateLimitSnapshot { Limit = _server.Limit, Remaining = a.Remaining, Reset = reset, ObservedAt = observed };
+            if (!Hinted)
+                return a.Allowed
+                    ? new ApiOutcome { Kind = OutcomeKind.Success, StatusCode = 200 }
+                    : new ApiOutcome { Kind = OutcomeKind.Transient, StatusCode = _reset == SimReset.Html503 ? 503 : 429, IsRefusal = true };
             return a.Allowed
                 ? new ApiOutcome { Kind = OutcomeKind.Success, StatusCode = 200, RateLimit = limits }
-                : new ApiOutcome { Kind = OutcomeKind.Transient, StatusCode = 429, RetryAfter = TimeSpan.FromSeconds(a.RetryAfter), RateLimit = limits };
+                : new ApiOutcome { Kind = OutcomeKind.Transient, StatusCode = 429, RetryAfter = TimeSpan.FromSeconds(a.RetryAfter), RateLimit = limits, IsRefusal = true };
         }
 
         private static long CeilSecond(long ticks) => (ticks + TimeSpan.TicksPerSecond - 1) / TimeSpan.TicksPerSecond * TimeSpan.TicksPerSecond;

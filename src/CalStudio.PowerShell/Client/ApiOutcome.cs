@@ -40,6 +40,9 @@ namespace CalStudio.Client
         public TimeSpan? RetryAfter { get; init; }
         public RateLimitSnapshot RateLimit { get; init; }
 
+        /// <summary>The rate limiter refused the request: a 429 (not a spent daily quota), or a proxy limiter's page (<see cref="RefusalRule"/>).</summary>
+        public bool IsRefusal { get; init; }
+
         /// <summary>The transport's own exception (a socket or TLS failure), kept as the error record's InnerException.</summary>
         public Exception Cause { get; init; }
 
@@ -66,12 +69,24 @@ namespace CalStudio.Client
             {
                 Kind = kind, ErrorId = errorId, ErrorMessage = errorMessage, StatusCode = StatusCode, Message = Message,
                 ApiErrorCode = ApiErrorCode, RequestId = requestId, RetryAfter = retryAfter, RateLimit = rateLimit, Cause = Cause,
+                IsRefusal = IsRefusal && kind == OutcomeKind.Transient,
+            };
+
+        /// <summary>The same answer as a rate limiter's refusal, with the ErrorId and words of one.</summary>
+        internal ApiOutcome AsRefusal(string errorMessage) =>
+            new ApiOutcome
+            {
+                Kind = OutcomeKind.Transient, ErrorId = ErrorIds.RateLimited, ErrorMessage = errorMessage, StatusCode = StatusCode, Message = Message,
+                ApiErrorCode = ApiErrorCode, RequestId = RequestId, RetryAfter = RetryAfter, RateLimit = RateLimit, Cause = Cause, IsRefusal = true,
             };
     }
 
-    /// <summary>What the X-RateLimit-* headers of one answer said.</summary>
+    /// <summary>What the rate-limit headers of one answer said (the tightest of the forms it carried).</summary>
     public sealed class RateLimitSnapshot
     {
+        /// <summary>The window a policy header declared (w=), when one did.</summary>
+        public TimeSpan? Window { get; init; }
+        public RateLimitForms.RateLimitForm Form { get; init; }
         public int? Limit { get; init; }
         public int? Remaining { get; init; }
         public DateTimeOffset? Reset { get; init; }

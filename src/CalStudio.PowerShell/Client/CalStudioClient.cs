@@ -74,11 +74,12 @@ namespace CalStudio.Client
                     {
                         message.Content = new ByteArrayContent(body);
                         message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
+                        var answering = System.Diagnostics.Stopwatch.StartNew();
                         using (var response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, timeoutSource.Token).ConfigureAwait(false))
                         {
                             Array.Clear(body, 0, body.Length);
                             if (ProxyRefusal.IsRefusal(response)) return _proxyRefusal.Outcome();
-                            return await ReadAnswerAsync(response, timeoutSource.Token).ConfigureAwait(false);
+                            return await ReadAnswerAsync(response, answering.Elapsed, timeoutSource.Token).ConfigureAwait(false);
                         }
                     }
                 }
@@ -111,7 +112,7 @@ namespace CalStudio.Client
             }
         }
 
-        private async Task<ApiOutcome> ReadAnswerAsync(HttpResponseMessage response, CancellationToken token)
+        private async Task<ApiOutcome> ReadAnswerAsync(HttpResponseMessage response, TimeSpan answeredIn, CancellationToken token)
         {
             int status = (int)response.StatusCode;
             string Header(string name)
@@ -145,7 +146,7 @@ namespace CalStudio.Client
                 }
             }
 
-            return ResponseParser.Parse(status, response.Content?.Headers.ContentType?.MediaType, text, Header);
+            return ResponseParser.Parse(status, response.Content?.Headers.ContentType?.MediaType, text, Header, answeredIn);
         }
 
         private static string DecodeUtf8(byte[] bytes, int count)

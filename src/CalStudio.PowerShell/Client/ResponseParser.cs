@@ -11,16 +11,17 @@ namespace CalStudio.Client
     /// </summary>
     public static class ResponseParser
     {
-        public static ApiOutcome Parse(int status, string contentType, string body, Func<string, string> header)
+        /// <param name="answeredIn">How long the answer took (null: not measured), for telling a proxy limiter's refusal from an app's failure.</param>
+        public static ApiOutcome Parse(int status, string contentType, string body, Func<string, string> header, TimeSpan? answeredIn = null)
         {
             ApiOutcome outcome;
-            try { outcome = ParseCore(status, contentType, body ?? string.Empty, header ?? (_ => null)); }
+            try { outcome = RefusalRule.Apply(ParseCore(status, contentType, body ?? string.Empty, header ?? (_ => null)), body, answeredIn); }
             catch (Exception ex) when (!(ex is OutOfMemoryException))
             {
                 outcome = ApiOutcome.Failure(ErrorIds.InvalidResponse, status,
                     "The API's answer could not be read: " + ex.Message);
             }
-            return outcome.WithHeaders(Safe(() => header?.Invoke("X-Request-Id")), Safe(() => ReadRateLimit(header)), null);
+            return outcome.WithHeaders(Safe(() => header?.Invoke("X-Request-Id")), Safe(() => RateLimitForms.RateLimitHeaders.Read(header, DateTimeOffset.UtcNow)), null);
         }
 
         private static ApiOutcome ParseCore(int status, string contentType, string body, Func<string, string> header)
@@ -108,23 +109,6 @@ namespace CalStudio.Client
 
         internal static bool IsDailyQuotaCode(string code) =>
             code != null && (code.IndexOf("daily", StringComparison.OrdinalIgnoreCase) >= 0 || code.IndexOf("quota", StringComparison.OrdinalIgnoreCase) >= 0);
-
-        private static RateLimitSnapshot ReadRateLimit(Func<string, string> header)
-        {
-            int? limit = ParseInt(header("X-RateLimit-Limit"));
-            int? remaining = ParseInt(header("X-RateLimit-Remaining"));
-            string resetText = header("X-RateLimit-Reset");
-            DateTimeOffset? reset = null;
-            var now = DateTimeOffset.UtcNow;
-            // As common parsers do: at least 1e9 is Unix seconds, anything smaller seconds from now (IETF draft RateLimit-Reset).
-            if (double.TryParse(resetText, NumberStyles.Float, CultureInfo.InvariantCulture, out double seconds) && seconds >= 0 && seconds < 1e11)
-                reset = seconds >= 1e9 ? DateTimeOffset.FromUnixTimeMilliseconds((long)(seconds * 1000)) : now.AddMilliseconds(seconds * 1000);
-            if (limit == null && remaining == null && reset == null) return null;
-            return new RateLimitSnapshot { Limit = limit, Remaining = remaining, Reset = reset, ObservedAt = now };
-        }
-
-        private static int? ParseInt(string text) =>
-            int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) && v >= 0 ? v : (int?)null;
 
         private static int AsStatus(object value)
         {

@@ -18,6 +18,8 @@ namespace CalStudio.Engine
         public long? Total;
         /// <summary>The in-flight level and why, for the summary.</summary>
         public Func<string> InFlightReason;
+        /// <summary>Refusals in this batch and what pacing obeyed, for the summary.</summary>
+        public Func<string> PacingReason;
         public TimeSpan Elapsed => _clock.Elapsed;
         public long Done => Succeeded + Failed;
 
@@ -33,11 +35,12 @@ namespace CalStudio.Engine
 
         public string Summary() =>
             string.Format(CultureInfo.InvariantCulture,
-                "CalStudio batch: {0} succeeded ({1} from the journal), {2} failed, {3} retries, {4} not sent{5}; {6:0.0} s elapsed, {7}{8}.",
+                "CalStudio batch: {0} succeeded ({1} from the journal), {2} failed, {3} retries, {4} not sent{5}; {6:0.0} s elapsed, {7}{8}{9}.",
                 Succeeded, FromJournal, Failed, Retries, NotSent,
                 Superseded > 0 ? ", " + Superseded + " sent again because their prompt, app or file changed since the journal" : "",
                 Elapsed.TotalSeconds, Done - FromJournal == 0 ? "nothing sent" : Rate(PerMinute) + " prompts/min",
-                InFlightReason == null || Done - FromJournal == 0 ? "" : "; " + InFlightReason());
+                InFlightReason == null || Done - FromJournal == 0 ? "" : "; " + InFlightReason(),
+                PacingReason == null || Done - FromJournal == 0 ? "" : "; " + PacingReason());
 
         /// <summary>Whole numbers when large; a short batch keeps its precision instead of reading 0.</summary>
         internal static string Rate(double perMinute) =>

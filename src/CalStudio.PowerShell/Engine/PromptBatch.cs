@@ -74,6 +74,7 @@ namespace CalStudio.Engine
             var inFlight = AdaptiveInFlightGate.ForBatch(throttleLimit, () => session.Pacer.AllowedPerSecond);
             _inFlight = session.LastInFlight = inFlight;
             Counters.InFlightReason = () => inFlight.Reason;
+            Counters.PacingReason = PacingSummary.For(session.Pacer);
             _stop = new BatchStop(_inFlight, StopKind.Grace.Wait);
             var client = session.Client;
             var key = session.Key;

@@ -65,6 +65,8 @@ namespace CalStudio
         public int RequestsToday { get; set; }
         /// <summary>The API refused the key for the day: until then every run on this machine stops at once, sending nothing.</summary>
         public DateTimeOffset? DailyQuotaSpentUntil { get; set; }
+        /// <summary>What pacing obeys and where it came from ("RateLimit-Policy q=10;w=3", "learned 3.3/s from 429s without headers"); null: nothing.</summary>
+        public string Pacing { get; set; }
 
         // Requests in flight the last batch settled on, and why ("12 in flight: 2.0/s × 5.1 s latency"); null before a batch.
         public int? InFlightLevel { get; set; }

@@ -37,10 +37,18 @@ namespace CalStudio.Quota
         public long RefillTicks;
         /// <summary>The API refused the key for the day: every process sends nothing until this (UTC ticks); 0: not spent (<see cref="SpentDay"/>).</summary>
         public long DaySpentUntil;
+        /// <summary>Which header form the window's limits came from (a RateLimitForm), for saying what is obeyed.</summary>
+        public long HeaderForm;
+        /// <summary>What <see cref="RefusalRateLearner"/> found from refusals without hints: see its fields there.</summary>
+        public LearnedRate Learned = new LearnedRate();
 
         public string Serialize() =>
             string.Join(" ", new[] { NextSlot, Day, DayCount, WindowReset, WindowLimit, WindowLeft, PauseUntil, LastStart, WindowLength, ProbeUntil, WindowOpened, ResetSent, ServerLeft, SpentAt, SpentCount, RefillTicks, DaySpentUntil }
-                .Select(v => v.ToString(CultureInfo.InvariantCulture)));
+                .Select(v => v.ToString(CultureInfo.InvariantCulture))
+                .Concat(new[] { FormTag + HeaderForm.ToString(CultureInfo.InvariantCulture), Learned.Serialize() }));
+
+        // Later fields are tagged tokens after the numbered ones, so a field added to the numbered list does not move them.
+        private const string FormTag = "form:";
 
         public static BudgetState Parse(string text)
         {
@@ -64,6 +72,9 @@ namespace CalStudio.Quota
             state.SpentCount = Part(14);
             state.RefillTicks = Part(15);
             state.DaySpentUntil = Part(16);
+            string Tagged(string tag) => parts.FirstOrDefault(p => p.StartsWith(tag, StringComparison.Ordinal))?.Substring(tag.Length);
+            state.HeaderForm = long.TryParse(Tagged(FormTag), NumberStyles.Integer, CultureInfo.InvariantCulture, out long form) ? form : 0;
+            state.Learned = LearnedRate.Parse(Tagged(LearnedRate.Tag));
             return state;
         }
     }

@@ -7,19 +7,6 @@ using CalStudio.Client;
 
 namespace CalStudio.Quota
 {
-    /// <summary>What the pacer knows of the quota, for Get-CalStudioConnection and -WhatIf.</summary>
-    public sealed class QuotaSnapshot
-    {
-        public int? RequestsPerMinute { get; set; }
-        public int? RequestsPerDay { get; set; }
-        public int? Limit { get; set; }
-        public int? Remaining { get; set; }
-        public DateTimeOffset? Reset { get; set; }
-        public int RequestsToday { get; set; }
-        /// <summary>The API refused the key for the day: nothing is sent until then; null when the day is not known to be spent.</summary>
-        public DateTimeOffset? DailyQuotaSpentUntil { get; set; }
-    }
-
     /// <summary>
     /// Decides when the next request may start so a batch uses the whole quota without running into 429s, whatever
     /// kind of window the API keeps (fixed, sliding, token bucket; Reset as epoch, delta or absent):
@@ -65,6 +52,9 @@ namespace CalStudio.Quota
         private static readonly TimeSpan FirstAnswerWait = TimeSpan.FromSeconds(2);
         private readonly UnpacedCount _unpaced = new UnpacedCount();
         private double _learnedPerSecond; // written under the budget lock, read without
+        private readonly RefusalRateLearner _learner = new RefusalRateLearner(); // the rate when refusals say nothing
+        private double _refusalPerSecond; // the learner's, written under the budget lock
+        private int _refusals;
         // Within a window with a Reset, as this process saw it (written under the budget lock): at its first answer, all the
         // server had counted and the turns this process had ended; later turns ended (answered, with headers or not, or
         // abandoned) are accounted one each. The server's count beyond the accounted is requests still in flight whose
@@ -93,12 +83,15 @@ namespace CalStudio.Quota
 
         /// <summary>The rate (requests per second) the pacer believes it may use: the configured one, else the one the headers showed; null when nothing is known.</summary>
         public double? AllowedPerSecond =>
-            _perMinute.HasValue ? _perMinute.Value / 60.0 : _learnedPerSecond > 0 ? _learnedPerSecond : (double?)null;
+            _perMinute.HasValue ? _perMinute.Value / 60.0 : _learnedPerSecond > 0 ? _learnedPerSecond : _refusalPerSecond > 0 ? _refusalPerSecond : (double?)null;
+
+        /// <summary>Refusals (429s, a proxy limiter's 503 pages) this process has seen.</summary>
+        public int Refusals => Volatile.Read(ref _refusals);
 
         private long Spacing => _perMinute.HasValue ? (long)(TimeSpan.TicksPerMinute * PlanMargin / _perMinute.Value) : 0;
 
         /// <summary>Whether starts go through <see cref="Decide"/>: a limit is configured or has been learned.</summary>
-        internal bool Active => _perMinute.HasValue || _perDay.HasValue || _limitsSeen;
+        internal bool Active => _perMinute.HasValue || _perDay.HasValue || _limitsSeen || _learner.Engaged;
 
         /// <summary>Waits for this request's turn; returns a QuotaExhausted outcome instead when today's local count is spent.</summary>
         public async Task<ApiOutcome> WaitTurnAsync(CancellationToken cancel)
@@ -119,6 +112,7 @@ namespace CalStudio.Quota
                 if (decision.Reserved) { counted = true; break; }
             }
             if (!counted) await _unpaced.CountAsync(_budget, Today, cancel).ConfigureAwait(false); // RequestsToday without a plan
+            if (!Active) StartedUnpaced(DateTimeOffset.UtcNow.UtcTicks);
             Interlocked.Increment(ref _inFlight);
             return null;
         }
@@ -127,7 +121,12 @@ namespace CalStudio.Quota
         internal void Recall(BudgetState s)
         {
             if (s.WindowLimit > 0) _limitsSeen = true;
+            _learner.Recall(s);
+            _refusalPerSecond = RefusalRateLearner.PerSecond(s) ?? 0;
         }
+
+        /// <summary>A request went straight through (nothing to pace by): the learner counts the burst a first refusal ends.</summary>
+        internal void StartedUnpaced(long t) => _learner.NoteStart(t);
 
         internal struct Decision
         {
@@ -155,6 +154,8 @@ namespace CalStudio.Quota
             if (s.PauseUntil - t > _maxPause) s.PauseUntil = 0; // stored by an older version or another setting: never sleep that long
             if (s.PauseUntil > t) return new Decision { Wait = s.PauseUntil - t };
             s.PauseUntil = 0;
+            long searching = _learner.WaitBeforeStart(s, t, PollInterval);
+            if (searching > 0) return new Decision { Wait = searching };
 
             if (s.WindowReset != 0 && s.WindowReset <= t)
             {
@@ -190,20 +191,21 @@ namespace CalStudio.Quota
                 s.ProbeUntil = t + ProbeTimeout;
                 s.WindowOpened = t;
             }
-            if (_perMinute.HasValue)
+            if (_perMinute.HasValue || _learner.Spacing(s) > 0)
             {
                 // A window the answers show full (a sliding window at the plan's rate always is) leaves no room for
                 // arrivals bunched by a loaded machine: space the next slot 4 % wider.
-                long spacing = s.WindowLimit > 0 && s.ServerLeft <= 0 ? Spacing * 104 / 100 : Spacing;
+                long spacing = Math.Max(s.WindowLimit > 0 && s.ServerLeft <= 0 ? Spacing * 104 / 100 : Spacing, _learner.Spacing(s));
                 start = Math.Max(t, s.NextSlot);
                 // Slots are taken at most one ahead, so the check below sees the answers of the slots before.
                 if (start - t > spacing) return new Decision { Wait = start - t - spacing };
-                if (PlanOverranWindow(s, start)) start = s.WindowReset + WindowMargin;
+                if (_perMinute.HasValue && PlanOverranWindow(s, start)) start = s.WindowReset + WindowMargin;
                 s.NextSlot = start + spacing;
             }
             s.DayCount++;
             _ownStarts++;
             s.LastStart = start;
+            _learner.Started(s, start);
             if (s.WindowLimit > 0) s.WindowLeft--;
             return new Decision { Wait = start - t, Reserved = true };
         }
@@ -236,6 +238,7 @@ namespace CalStudio.Quota
             if (outcome == null) return;
             await _spentDay.ObserveAsync(outcome, cancel).ConfigureAwait(false);
             int othersInFlight = EndTurn();
+            if (outcome.IsRefusal) Interlocked.Increment(ref _refusals);
             bool first = !_answered;
             _answered = true;
             if (first && _perMinute.HasValue) // the schedule restarts behind the first answer
@@ -255,10 +258,10 @@ namespace CalStudio.Quota
             return othersInFlight;
         }
 
-        private static bool Learns(ApiOutcome outcome) =>
-            outcome.Kind != OutcomeKind.QuotaExhausted && (outcome.RateLimit?.Remaining != null || IsRateLimited(outcome));
+        private bool Learns(ApiOutcome outcome) =>
+            outcome.Kind != OutcomeKind.QuotaExhausted && (outcome.RateLimit?.Remaining != null || IsRateLimited(outcome) || _learner.Learns(outcome));
 
-        private static bool IsRateLimited(ApiOutcome outcome) => outcome.StatusCode == 429 && outcome.Kind == OutcomeKind.Transient;
+        private static bool IsRateLimited(ApiOutcome outcome) => outcome.IsRefusal || (outcome.StatusCode == 429 && outcome.Kind == OutcomeKind.Transient);
 
         /// <param name="othersInFlight">Requests this process started that the server may not have counted in this answer.</param>
         internal bool Observe(BudgetState s, ApiOutcome outcome, long t, int othersInFlight)
@@ -270,6 +273,7 @@ namespace CalStudio.Quota
             {
                 long? reset = limits.Reset?.UtcTicks;
                 if (reset - t > LongestWindow.Ticks) return false; // a daily quota: the sender stops, pacing does not wait
+                PacingDescription.NoteForm(s, limits, LongestWindow);
                 bool probeAnswer = !reset.HasValue && s.ProbeUntil != 0 && othersInFlight == 0;
                 // The first answer of a window (or a probe's) tells how many are left; within a window answers arrive out of
                 // order, so the fewest shown counts. A Reset clearly later than any seen is a newer window (or a sliding window
@@ -322,6 +326,8 @@ namespace CalStudio.Quota
                 s.WindowLeft = 0;
                 s.ProbeUntil = 0;
             }
+            _learner.Observe(s, outcome, t, othersInFlight);
+            _refusalPerSecond = RefusalRateLearner.PerSecond(s) ?? 0;
             return true;
         }
 
@@ -369,6 +375,7 @@ namespace CalStudio.Quota
             var now = DateTimeOffset.UtcNow;
             snapshot.RequestsToday = (s.Day == Today(now) ? s.DayCount : 0) + _unpaced.Pending;
             snapshot.DailyQuotaSpentUntil = SpentDay.Until(s, now);
+            snapshot.Obeying = PacingDescription.Describe(s, _perMinute, _perDay);
             if (s.WindowLimit > 0)
             {
                 snapshot.Limit = s.WindowLimit;

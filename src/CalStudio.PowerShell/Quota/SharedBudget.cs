@@ -25,8 +25,6 @@ namespace CalStudio.Quota
         // While in memory, an access now and then tries the file once (without waiting) to return to it.
         private static readonly TimeSpan ProbeInterval = TimeSpan.FromSeconds(30);
         private const int LongestRetryDelayMs = 100;
-        // The serialized state is about 210 characters; room for fields to come.
-        private const int MaxStateBytes = 512;
         private static readonly ConcurrentDictionary<string, PathState> Paths = new ConcurrentDictionary<string, PathState>(StringComparer.Ordinal);
 
         private readonly PathState _shared;
@@ -211,6 +209,7 @@ namespace CalStudio.Quota
             if (memory.SpentAt > file.SpentAt) { merged.SpentAt = memory.SpentAt; merged.SpentCount = memory.SpentCount; }
             merged.RefillTicks = Math.Max(file.RefillTicks, memory.RefillTicks);
             merged.DaySpentUntil = Math.Max(file.DaySpentUntil, memory.DaySpentUntil);
+            if (memory.Learned.Spacing > file.Learned.Spacing) merged.Learned = memory.Learned; // the slower learned rate is the safe one
             _shared.Memory = merged;
             lock (_shared) _shared.Problem = null;
             return merged;
@@ -285,6 +284,8 @@ namespace CalStudio.Quota
             Journal.UnixFile.CreateOwnerOnly(Path);
             return new FileStream(Path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1);
         }
+
+        private const int MaxStateBytes = 1024; // the state has grown past 256 characters (the learned rate)
 
         private static string ReadAll(FileStream file)
         {

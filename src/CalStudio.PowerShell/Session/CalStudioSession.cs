@@ -57,6 +57,7 @@ namespace CalStudio.Session
                 RateLimitReset = quota.Reset?.ToLocalTime(), // shown as local time with its offset
                 RequestsToday = quota.RequestsToday,
                 DailyQuotaSpentUntil = quota.DailyQuotaSpentUntil,
+                Pacing = quota.Obeying,
                 InFlightLevel = LastInFlight?.Level,
                 InFlightReason = LastInFlight?.Reason,
             };
