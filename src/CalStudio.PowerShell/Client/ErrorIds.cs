@@ -55,11 +55,13 @@ namespace CalStudio.Client
         public const string ConnectionFailed = "ApiConnectionFailed";
         public const string TlsFailure = "ApiTlsFailure";
         public const string Unexpected = "UnexpectedFailure";
+        public const string AnswerNotValid = "AnswerNotValid";
 
         // Whole-batch stops.
         public const string KeyRejected = "ApiKeyRejected";
         public const string DailyQuotaExhausted = "DailyQuotaExhausted";
         public const string KeyPropertyNotFound = "KeyPropertyNotFound";
+        public const string InvalidResponseSchema = "InvalidResponseSchema";
 
         // Session and connection.
         public const string NotConnected = "NotConnected";
@@ -96,10 +98,12 @@ namespace CalStudio.Client
             Row(ConnectionFailed, ErrorCategory.ConnectionError, OutcomeKind.Transient, "The connection failed or dropped, after retries."),
             Row(TlsFailure, ErrorCategory.SecurityError, OutcomeKind.Permanent, "The server's TLS certificate is not trusted."),
             Row(Unexpected, ErrorCategory.NotSpecified, OutcomeKind.Permanent, "A fault in the module itself; it cost this row only."),
+            Row(AnswerNotValid, ErrorCategory.InvalidResult, OutcomeKind.Permanent, "-ResponseFormat Json: no usable JSON in the answer, or it fails -ResponseSchema, after -MaxReasks re-asks."),
 
             Row(KeyRejected, ErrorCategory.AuthenticationError, OutcomeKind.KeyRejected, "HTTP 401 (or 403 for every request): the key was rejected."),
             Row(DailyQuotaExhausted, ErrorCategory.LimitsExceeded, OutcomeKind.QuotaExhausted, "The daily quota is spent; the message says how to resume."),
             Row(KeyPropertyNotFound, ErrorCategory.InvalidArgument, OutcomeKind.Permanent, "The first row has no -KeyProperty column."),
+            Row(InvalidResponseSchema, ErrorCategory.InvalidArgument, OutcomeKind.Permanent, "-ResponseSchema is not valid JSON, or uses a keyword outside the supported subset."),
 
             Row(NotConnected, ErrorCategory.ConnectionError, OutcomeKind.Permanent, "No session: run Connect-CalStudio first."),
             Row(NoApiKey, ErrorCategory.AuthenticationError, OutcomeKind.Permanent, "No key from -ApiKey or CALSTUDIO_API_KEY, and no way to prompt."),

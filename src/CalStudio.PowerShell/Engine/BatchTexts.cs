@@ -72,16 +72,23 @@ namespace CalStudio.Engine
             return true;
         }
 
-        public static string WhatIf(long seen, long toSend, long fromJournal, long refused, bool hasJournal, int? leftToday, int? perMinute)
+        /// <param name="reaskBound">-ResponseFormat Json: at most this many re-asks on top; <paramref name="reaskEstimate"/>: as many at the rate seen so far.</param>
+        public static string WhatIf(long seen, long toSend, long fromJournal, long refused, bool hasJournal, int? leftToday, int? perMinute,
+                                    long reaskBound = 0, long? reaskEstimate = null)
         {
             var sb = new StringBuilder();
-            sb.Append("Send ").Append(toSend).Append(" of ").Append(seen).Append(" prompts to CalStudio");
+            long requests = toSend + reaskBound;
+            if (reaskBound > 0)
+                sb.Append("Send up to ").Append(requests).Append(" requests to CalStudio: ").Append(toSend).Append(" of ").Append(seen)
+                  .Append(" prompts and at most ").Append(reaskBound).Append(" re-asks")
+                  .Append(reaskEstimate.HasValue ? " (about " + reaskEstimate.Value + " at the re-ask rate seen so far)" : "");
+            else sb.Append("Send ").Append(toSend).Append(" of ").Append(seen).Append(" prompts to CalStudio");
             var notes = new List<string>();
             if (hasJournal) notes.Add(fromJournal + " already answered in the journal");
             if (refused > 0) notes.Add(refused + " refused before sending (no prompt, bad key or URL)");
             if (notes.Count > 0) sb.Append(" (").Append(string.Join("; ", notes)).Append(')');
-            if (leftToday.HasValue) sb.Append("; that uses ").Append(toSend).Append(" of today's ").Append(leftToday.Value).Append(" remaining requests");
-            if (perMinute > 0) sb.Append("; about ").Append(Math.Ceiling(toSend / (double)perMinute.Value)).Append(" min at ").Append(perMinute).Append(" requests/minute");
+            if (leftToday.HasValue) sb.Append("; that uses ").Append(reaskBound > 0 ? "up to " : "").Append(requests).Append(" of today's ").Append(leftToday.Value).Append(" remaining requests");
+            if (perMinute > 0) sb.Append("; about ").Append(Math.Ceiling(requests / (double)perMinute.Value)).Append(" min at ").Append(perMinute).Append(" requests/minute");
             return sb.ToString();
         }
     }
@@ -91,19 +98,23 @@ namespace CalStudio.Engine
     {
         private readonly RowKeys _keys;
         private readonly Journal.JournalFile _journal;
-        private long _seen, _fromJournal, _refused;
+        private readonly Answers.IAnswerStage _answers;
+        private long _seen, _fromJournal, _refused, _journaledJson, _journaledReasks;
 
-        public WhatIfEstimate(bool keyed, Journal.JournalFile journal)
+        public WhatIfEstimate(bool keyed, Journal.JournalFile journal, Answers.IAnswerStage answers = null)
         {
             _keys = new RowKeys(keyed, journal != null);
             _journal = journal;
+            _answers = answers ?? Answers.TextAnswerStage.Instance;
         }
 
         public void Count(RowInput row)
         {
             _seen++;
             if ((_keys.Check(row) ?? row.Validate()) != null) { _refused++; return; }
-            if (_journal != null && _journal.Lookup(row.RowKey, row.Fingerprint, out _) == Journal.JournalMatch.Answered) _fromJournal++;
+            if (_journal == null || _journal.Lookup(row.RowKey, row.Fingerprint, out Response earlier) != Journal.JournalMatch.Answered) return;
+            if (earlier.AnswerSchema != null) { _journaledJson++; _journaledReasks += earlier.Reasks; } // the re-ask rate seen so far
+            if (_answers.Reuse(earlier) != null) _fromJournal++; // the same judgement a run makes: a rejected answer is sent again
         }
 
         /// <summary>One read of the quota state (never a write): today's count and the known per-minute rate.</summary>
@@ -111,7 +122,11 @@ namespace CalStudio.Engine
         {
             var quota = pacer.Snapshot();
             int? leftToday = quota.RequestsPerDay.HasValue ? Math.Max(0, quota.RequestsPerDay.Value - quota.RequestsToday) : (int?)null;
-            return BatchTexts.WhatIf(_seen, _seen - _fromJournal - _refused, _fromJournal, _refused, _journal != null, leftToday, quota.RequestsPerMinute ?? quota.Limit);
+            long toSend = _seen - _fromJournal - _refused;
+            long bound = _answers.MaxReasksFor(toSend);
+            long? estimate = _journaledJson > 0 ? Math.Min(bound, (long)Math.Ceiling(toSend * (double)_journaledReasks / _journaledJson)) : (long?)null;
+            return BatchTexts.WhatIf(_seen, toSend, _fromJournal, _refused, _journal != null, leftToday, quota.RequestsPerMinute ?? quota.Limit,
+                                     bound, estimate);
         }
     }
 }

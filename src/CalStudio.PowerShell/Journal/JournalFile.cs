@@ -105,7 +105,7 @@ namespace CalStudio.Journal
                 if (line.Number == 1) { CheckHeader(line, keyProperty); DescribeHolder(); if (_stream.Length == 0) break; continue; }
                 if (line.Text.Length == 0) continue;
                 if (!JournalEntry.TryParse(line.Text, out Response entry, out RequestFingerprint.Packed fingerprint)) { damaged.Add(line); continue; }
-                if (entry.Success) _answered[entry.RowKey] = new Answer(fingerprint, line.Offset, line.ByteLength); // the last success wins
+                if (HoldsAnswer(entry)) _answered[entry.RowKey] = new Answer(fingerprint, line.Offset, line.ByteLength); // the last answer wins
             }
             if (_stream.Length == 0) { _stream.Seek(0, SeekOrigin.Begin); WriteLine(JournalEntry.Header(keyProperty)); return; } // a torn header, rewritten
             _stream.Seek(0, SeekOrigin.End);
@@ -176,7 +176,7 @@ namespace CalStudio.Journal
                 long offset = _stream.Seek(0, SeekOrigin.End);
                 _stream.Write(bytes, 0, bytes.Length);
                 _stream.Flush();
-                if (response.Success && RequestFingerprint.TryPack(fingerprint, out RequestFingerprint.Packed packed))
+                if (HoldsAnswer(response) && RequestFingerprint.TryPack(fingerprint, out RequestFingerprint.Packed packed))
                     _answered[response.RowKey] = new Answer(packed, offset, bytes.Length - 1);
             }
         }
@@ -192,6 +192,12 @@ namespace CalStudio.Journal
             // Checked at open; a line that no longer parses (edited under us?) answers nothing, so the row is sent again.
             return read == bytes.Length && JournalEntry.TryParse(Utf8.GetString(bytes).TrimEnd('\r'), out Response entry, out _) ? entry : null;
         }
+
+        /// <summary>
+        /// An entry that holds an answer the app gave: a success, or one -ResponseFormat Json gave up on (AnswerNotValid,
+        /// its raw message kept). Lookup offers both; the batch's answer stage decides whether it still answers the row.
+        /// </summary>
+        private static bool HoldsAnswer(Response entry) => entry.Success || entry.ErrorId == ErrorIds.AnswerNotValid;
 
         private void WriteLine(string line)
         {
