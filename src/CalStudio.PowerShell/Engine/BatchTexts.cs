@@ -81,7 +81,7 @@ namespace CalStudio.Engine
             if (reaskBound > 0)
                 sb.Append("Send up to ").Append(requests).Append(" requests to CalStudio: ").Append(toSend).Append(" of ").Append(seen)
                   .Append(" prompts and at most ").Append(reaskBound).Append(" re-asks")
-                  .Append(reaskEstimate.HasValue ? " (about " + reaskEstimate.Value + " at the re-ask rate seen so far)" : "");
+                  .Append(reaskEstimate.HasValue ? ", about " + reaskEstimate.Value + " at the re-ask rate seen so far" : "");
             else sb.Append("Send ").Append(toSend).Append(" of ").Append(seen).Append(" prompts to CalStudio");
             var notes = new List<string>();
             if (hasJournal) notes.Add(fromJournal + " already answered in the journal");
