@@ -28,6 +28,7 @@ public sealed class ApiHandler
     private readonly Stats _stats;
     private readonly CancellationToken _stopping;
     private readonly int? _overload;
+    private readonly HashSet<string> _jsonApps;
     private int _appInFlight; // requests the app is serving, for --overload
     private long _lastRequestId;
 
@@ -53,6 +54,7 @@ public sealed class ApiHandler
         _stats = stats;
         _stopping = stopping;
         _overload = o.Overload;
+        _jsonApps = new HashSet<string>(o.JsonApps, StringComparer.Ordinal);
     }
 
     private string NextRequestId() =>
@@ -215,6 +217,7 @@ public sealed class ApiHandler
         string message = fileUrl is null
             ? $"{appName} answers: {prompt}"
             : $"{appName} answers: {prompt} [file: {fileUrl}]";
+        if (_jsonApps.Contains(appName) || _jsonApps.Contains("*")) message = JsonAnswers.Answer(prompt);
 
         // 5. Directive, then fault plan, then latency, then success.
         if (prompt.StartsWith(Directive.Prefix, StringComparison.Ordinal))

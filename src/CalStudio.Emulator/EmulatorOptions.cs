@@ -17,6 +17,8 @@ public sealed class EmulatorOptions
     public List<string> Keys { get; } = [];
     /// <summary>Empty means any appName is accepted.</summary>
     public List<string> Apps { get; } = [];
+    /// <summary>Apps that answer in JSON (JsonAnswers); "*" is every app.</summary>
+    public List<string> JsonApps { get; } = [];
     public int LatencyMinMs { get; private set; }
     public int LatencyMaxMs { get; private set; }
     public ulong Seed { get; private set; } = 1;
@@ -56,6 +58,7 @@ public sealed class EmulatorOptions
           --port N                 port, 0 = any free port (default 0)
           --key K                  accepted API key, repeatable (default cs_test_key_1)
           --app NAME               known app, repeatable (default: any app accepted)
+          --json-app NAME          this app answers JSON from the prompt, in varied forms (repeatable; * = all)
           --latency-ms N|MIN-MAX   per-request latency, uniform in range
           --seed N                 seed for every random decision (default 1)
           --fault-500 R            rate 0..1 of HTTP 500 envelopes
@@ -123,6 +126,13 @@ public sealed class EmulatorOptions
                         string a = Value();
                         if (a.Length == 0) throw new OptionsException("--app must not be empty.");
                         o.Apps.Add(a);
+                        break;
+                    }
+                case "--json-app":
+                    {
+                        string a = Value();
+                        if (a.Length == 0) throw new OptionsException("--json-app must not be empty.");
+                        o.JsonApps.Add(a);
                         break;
                     }
                 case "--latency-ms": o.ParseLatency(Value()); break;

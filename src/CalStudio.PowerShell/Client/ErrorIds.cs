@@ -55,6 +55,7 @@ namespace CalStudio.Client
         public const string ConnectionFailed = "ApiConnectionFailed";
         public const string TlsFailure = "ApiTlsFailure";
         public const string Unexpected = "UnexpectedFailure";
+        public const string AnswerNotValid = "AnswerNotValid";
 
         // Whole-batch stops.
         public const string KeyRejected = "ApiKeyRejected";
@@ -63,6 +64,7 @@ namespace CalStudio.Client
         public const string ProxyAuthenticationRequired = "ProxyAuthenticationRequired";
         public const string ApiUnreachable = "ApiUnreachable";
         public const string TemplateColumnNotFound = "TemplateColumnNotFound";
+        public const string InvalidResponseSchema = "InvalidResponseSchema";
 
         // Session and connection.
         public const string NotConnected = "NotConnected";
@@ -102,6 +104,7 @@ namespace CalStudio.Client
             Row(ConnectionFailed, ErrorCategory.ConnectionError, OutcomeKind.Transient, "The connection failed or dropped, after retries."),
             Row(TlsFailure, ErrorCategory.SecurityError, OutcomeKind.Permanent, "The server's TLS certificate is not trusted."),
             Row(Unexpected, ErrorCategory.NotSpecified, OutcomeKind.Permanent, "A fault in the module itself; it cost this row only."),
+            Row(AnswerNotValid, ErrorCategory.InvalidResult, OutcomeKind.Permanent, "-ResponseFormat Json: no usable JSON in the answer, or it fails -ResponseSchema, after -MaxReasks re-asks."),
 
             Row(KeyRejected, ErrorCategory.AuthenticationError, OutcomeKind.KeyRejected, "HTTP 401 (or 403 for every request): the key was rejected."),
             Row(DailyQuotaExhausted, ErrorCategory.LimitsExceeded, OutcomeKind.QuotaExhausted, "The daily quota is spent; the message says how to resume."),
@@ -109,6 +112,7 @@ namespace CalStudio.Client
             Row(ProxyAuthenticationRequired, ErrorCategory.AuthenticationError, OutcomeKind.KeyRejected, "HTTP 407: the proxy refused the request; give -ProxyCredential. Never retried."),
             Row(ApiUnreachable, ErrorCategory.ConnectionError, OutcomeKind.Permanent, "8 rows in a row failed on transport or 5xx after their retries; the message says how to resume."),
             Row(TemplateColumnNotFound, ErrorCategory.InvalidArgument, OutcomeKind.Permanent, "The first row lacks a column -PromptTemplate names; nothing was sent."),
+            Row(InvalidResponseSchema, ErrorCategory.InvalidArgument, OutcomeKind.Permanent, "-ResponseSchema is not valid JSON, or uses a keyword outside the supported subset."),
 
             Row(NotConnected, ErrorCategory.ConnectionError, OutcomeKind.Permanent, "No session: run Connect-CalStudio first."),
             Row(NoApiKey, ErrorCategory.AuthenticationError, OutcomeKind.Permanent, "No key from -ApiKey or CALSTUDIO_API_KEY, and no way to prompt."),

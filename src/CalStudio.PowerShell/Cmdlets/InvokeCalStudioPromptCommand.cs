@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
+using CalStudio.Answers;
 using CalStudio.Client;
 using CalStudio.Engine;
 using CalStudio.Journal;
@@ -32,6 +33,8 @@ namespace CalStudio.Commands
         private RowBinder _binder;
         private bool _mayConfirm;
         private BatchProgress _progress;
+        private IAnswerStage _answers;
+        private readonly AnswerColumns _answerColumns = new AnswerColumns();
 
         [Parameter(Position = 0, ValueFromPipelineByPropertyName = true), Alias("Question", "Text", "Input"), AllowNull, AllowEmptyString, PromptArgument]
         public string Prompt { get; set; }
@@ -58,6 +61,12 @@ namespace CalStudio.Commands
         /// <summary>The column(s) that identify a row in the journal: Id, or several (TicketId, AppName) for a composite key.</summary>
         [Parameter] [ValidateNotNullOrEmpty] public string[] KeyProperty { get; set; }
 
+        /// <summary>Json: the answer must hold a JSON object, whose properties become columns (see about_CalStudio).</summary>
+        [Parameter] [ValidateSet(AnswerOptions.Text, AnswerOptions.Json)] public string ResponseFormat { get; set; } = AnswerOptions.Text;
+        /// <summary>A JSON Schema (subset) the JSON answer must meet: a .json file's path, or the JSON text. Implies -ResponseFormat Json.</summary>
+        [Parameter] [ValidateNotNullOrEmpty] public string ResponseSchema { get; set; }
+        [Parameter] [ValidateRange(0, 10)] public int MaxReasks { get; set; } = 1;
+
         protected override void BeginProcessing()
         {
             _session = RequireSession();
@@ -67,14 +76,15 @@ namespace CalStudio.Commands
                 : LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"));
             if (JournalPath != null) OpenJournal(readOnly: whatIf); // -WhatIf reads the journal and writes nothing: no journal, no lock file
             _binder = new RowBinder(KeyColumns.From(KeyProperty), _session.AppName, Bound(nameof(Prompt)), ParseTemplate());
+            _answers = BuildAnswerStage();
 
-            if (whatIf) { _whatIf = new WhatIfEstimate(KeyProperty != null, _journal); return; }
+            if (whatIf) { _whatIf = new WhatIfEstimate(KeyProperty != null, _journal, _answers); return; }
             // Asking ShouldProcess per row costs a message and a preference lookup each time; only do it when a prompt can result.
             _mayConfirm = Bound("Confirm") || (GetVariableValue("ConfirmPreference") is ConfirmImpact c && c <= ConfirmImpact.Low);
             _session.Pacer.CheckStateFile(); // a batch says once whether the budget is shared
             WriteBudgetWarning(_session);
             var retry = _session.Retry.With(Bound(nameof(MaxRetries)) ? MaxRetries : (int?)null, Bound(nameof(TimeoutSec)) ? TimeoutSec : (int?)null);
-            _batch = new PromptBatch(_session, retry, Bound(nameof(ThrottleLimit)) ? ThrottleLimit : _session.ThrottleLimit, _journal, KeyProperty != null, this);
+            _batch = new PromptBatch(_session, retry, Bound(nameof(ThrottleLimit)) ? ThrottleLimit : _session.ThrottleLimit, _journal, KeyProperty != null, this, _answers);
             if (Bound(nameof(TotalCount))) _batch.Counters.Total = TotalCount;
             if (HostShowsProgress()) _progress = new BatchProgress();
         }
@@ -114,6 +124,12 @@ namespace CalStudio.Commands
             catch (ArgumentException ex) { Terminate(ErrorIds.InvalidPrompt, ex.Message, PromptTemplate, cause: ex); return null; }
         }
 
+        private IAnswerStage BuildAnswerStage()
+        {
+            try { return AnswerOptions.Build(ResponseFormat, ResponseSchema, MaxReasks, GetUnresolvedProviderPathFromPSPath); }
+            catch (SchemaException ex) { Terminate(ErrorIds.InvalidResponseSchema, ex.Message, ResponseSchema, cause: ex); return null; }
+        }
+
         private void OpenJournal(bool readOnly)
         {
             string path = GetUnresolvedProviderPathFromPSPath(JournalPath);
@@ -134,13 +150,18 @@ namespace CalStudio.Commands
 
         void IBatchHost.WriteAnswer(Response response, RowInput row)
         {
-            WriteObject(_output.Build(response, row));
+            var output = _output.Build(response, row);
+            _answerColumns.Add(output, response);
+            WriteObject(output);
             string renamed = _output.TakeRenameWarning();
             if (renamed != null) WriteWarning(renamed);
+            string answerRenamed = _answerColumns.TakeRenameWarning();
+            if (answerRenamed != null) WriteWarning(answerRenamed);
         }
 
         void IBatchHost.WriteRowError(Response failed, ApiOutcome outcome, RowInput row) =>
-            WriteError(Record(failed.ErrorId, RowLabel.Of(row.Number, failed.Key) + ": " + failed.ErrorMessage, row.Row, outcome));
+            WriteError(Record(failed.ErrorId, RowLabel.Of(row.Number, failed.Key) + ": " + failed.ErrorMessage + AnswerColumns.RawAnswerNote(failed), row.Row, outcome,
+                failed.ErrorId == ErrorIds.AnswerNotValid ? AnswerColumns.NotValidAction : null));
 
         void IBatchHost.WriteNote(string message) => WriteVerbose(message);
 

@@ -13,6 +13,9 @@ namespace CalStudio.Engine
         public long Failed;
         public long FromJournal;
         public long Superseded;
+        /// <summary>-ResponseFormat Json: re-asks sent, and journaled answers the current schema rejected (so sent again).</summary>
+        public long Reasks;
+        public long Rejudged;
         public long Retries;
         public long NotSent;
         public long? Total;
@@ -37,10 +40,14 @@ namespace CalStudio.Engine
             string.Format(CultureInfo.InvariantCulture,
                 "CalStudio batch: {0} succeeded ({1} from the journal), {2} failed, {3} retries, {4} not sent{5}; {6:0.0} s elapsed, {7}{8}{9}.",
                 Succeeded, FromJournal, Failed, Retries, NotSent,
-                Superseded > 0 ? ", " + Superseded + " sent again because their prompt, app or file changed since the journal" : "",
+                (Superseded > 0 ? ", " + Superseded + " sent again because their prompt, app or file changed since the journal" : "") + AnswerNotes(),
                 Elapsed.TotalSeconds, Done - FromJournal == 0 ? "nothing sent" : Rate(PerMinute) + " prompts/min",
                 InFlightReason == null || Done - FromJournal == 0 ? "" : "; " + InFlightReason(),
                 PacingReason == null || Done - FromJournal == 0 ? "" : "; " + PacingReason());
+
+        private string AnswerNotes() =>
+            (Reasks > 0 ? ", " + Reasks + " re-asks for JSON" : "") +
+            (Rejudged > 0 ? ", " + Rejudged + " sent again because the schema rejects their journaled answer" : "");
 
         /// <summary>Whole numbers when large; a short batch keeps its precision instead of reading 0.</summary>
         internal static string Rate(double perMinute) =>

@@ -88,19 +88,27 @@ namespace CalStudio.Engine
         }
 
         /// <param name="dayResets">When today's local count starts again (the next UTC midnight); shown in local time with its offset.</param>
-        public static string WhatIf(long seen, long toSend, long fromJournal, long refused, bool hasJournal, int? leftToday, int? perMinute, DateTimeOffset dayResets)
+        /// <param name="reaskBound">-ResponseFormat Json: at most this many re-asks on top; <paramref name="reaskEstimate"/>: as many at the rate seen so far.</param>
+        public static string WhatIf(long seen, long toSend, long fromJournal, long refused, bool hasJournal, int? leftToday, int? perMinute, DateTimeOffset dayResets,
+                                    long reaskBound = 0, long? reaskEstimate = null)
         {
             var sb = new StringBuilder();
-            sb.Append("Send ").Append(toSend).Append(" of ").Append(seen).Append(" prompts to CalStudio");
+            long requests = toSend + reaskBound;
+            if (reaskBound > 0)
+                sb.Append("Send up to ").Append(requests).Append(" requests to CalStudio: ").Append(toSend).Append(" of ").Append(seen)
+                  .Append(" prompts and at most ").Append(reaskBound).Append(" re-asks")
+                  .Append(reaskEstimate.HasValue ? ", about " + reaskEstimate.Value + " at the re-ask rate seen so far" : "");
+            else sb.Append("Send ").Append(toSend).Append(" of ").Append(seen).Append(" prompts to CalStudio");
             var notes = new List<string>();
             if (hasJournal) notes.Add(fromJournal + " already answered in the journal");
             if (refused > 0) notes.Add(refused + " refused before sending (no prompt, bad key or URL)");
             if (notes.Count > 0) sb.Append(" (").Append(string.Join("; ", notes)).Append(')');
-            if (leftToday.HasValue && toSend <= leftToday.Value) sb.Append("; that uses ").Append(toSend).Append(" of today's ").Append(leftToday.Value).Append(" remaining requests");
+            string upTo = reaskBound > 0 ? "up to " : "";
+            if (leftToday.HasValue && requests <= leftToday.Value) sb.Append("; that uses ").Append(upTo).Append(requests).Append(" of today's ").Append(leftToday.Value).Append(" remaining requests");
             else if (leftToday.HasValue)
-                sb.Append("; ").Append(leftToday.Value).Append(" fit in today's remaining ").Append(leftToday.Value).Append(", ").Append(toSend - leftToday.Value)
+                sb.Append("; ").Append(leftToday.Value).Append(" fit in today's remaining ").Append(leftToday.Value).Append(", ").Append(upTo).Append(requests - leftToday.Value)
                   .Append(" wait for the reset at ").Append(LocalTime(dayResets));
-            if (perMinute > 0) sb.Append("; about ").Append(Math.Ceiling(toSend / (double)perMinute.Value)).Append(" min at ").Append(perMinute).Append(" requests/minute");
+            if (perMinute > 0) sb.Append("; about ").Append(Math.Ceiling(requests / (double)perMinute.Value)).Append(" min at ").Append(perMinute).Append(" requests/minute");
             return sb.ToString();
         }
     }
@@ -110,12 +118,14 @@ namespace CalStudio.Engine
     {
         private readonly RowKeys _keys;
         private readonly Journal.JournalFile _journal;
-        private long _seen, _fromJournal, _refused, _repeats;
+        private readonly Answers.IAnswerStage _answers;
+        private long _seen, _fromJournal, _refused, _repeats, _journaledJson, _journaledReasks;
 
-        public WhatIfEstimate(bool keyed, Journal.JournalFile journal)
+        public WhatIfEstimate(bool keyed, Journal.JournalFile journal, Answers.IAnswerStage answers = null)
         {
             _keys = new RowKeys(keyed, journal != null);
             _journal = journal;
+            _answers = answers ?? Answers.TextAnswerStage.Instance;
         }
 
         public void Count(RowInput row)
@@ -124,7 +134,9 @@ namespace CalStudio.Engine
             var keyRefused = _keys.Check(row, out bool repeat);
             if (repeat) { _repeats++; return; } // answered with the earlier row of its key and request
             if ((keyRefused ?? row.Validate()) != null) { _refused++; return; }
-            if (_journal != null && _journal.Lookup(row.RowKey, row.Fingerprint, out _) == Journal.JournalMatch.Answered) _fromJournal++;
+            if (_journal == null || _journal.Lookup(row.RowKey, row.Fingerprint, out Response earlier) != Journal.JournalMatch.Answered) return;
+            if (earlier.AnswerSchema != null) { _journaledJson++; _journaledReasks += earlier.Reasks; } // the re-ask rate seen so far
+            if (_answers.Reuse(earlier) != null) _fromJournal++; // the same judgement a run makes: a rejected answer is sent again
         }
 
         /// <summary>One read of the quota state (never a write): today's count and the known per-minute rate.</summary>
@@ -133,7 +145,11 @@ namespace CalStudio.Engine
             var quota = pacer.Snapshot();
             int? leftToday = quota.RequestsPerDay.HasValue ? Math.Max(0, quota.RequestsPerDay.Value - quota.RequestsToday) : (int?)null;
             var midnight = new DateTimeOffset(DateTimeOffset.UtcNow.UtcDateTime.Date.AddDays(1), TimeSpan.Zero); // the local count is per UTC day
-            return BatchTexts.WhatIf(_seen, _seen - _fromJournal - _refused - _repeats, _fromJournal, _refused, _journal != null, leftToday, quota.RequestsPerMinute ?? quota.Limit, midnight);
+            long toSend = _seen - _fromJournal - _refused - _repeats;
+            long bound = _answers.MaxReasksFor(toSend);
+            long? estimate = _journaledJson > 0 ? Math.Min(bound, (long)Math.Ceiling(toSend * (double)_journaledReasks / _journaledJson)) : (long?)null;
+            return BatchTexts.WhatIf(_seen, toSend, _fromJournal, _refused, _journal != null, leftToday, quota.RequestsPerMinute ?? quota.Limit,
+                                     midnight, bound, estimate);
         }
     }
 }

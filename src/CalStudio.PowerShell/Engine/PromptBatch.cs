@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.Threading;
 using System.Threading.Tasks;
+using CalStudio.Answers;
 using CalStudio.Client;
 using CalStudio.Journal;
 using CalStudio.Session;
@@ -58,14 +59,18 @@ namespace CalStudio.Engine
         private readonly RowKeys _keys;
         private readonly RepeatedRows _repeats;
         private readonly IBatchHost _host;
+        private readonly IAnswerStage _answers;
         private readonly Stopwatch _sinceProgress = Stopwatch.StartNew();
         private ApiOutcome _quotaCause;
         private RowInput _quotaRow;
         private ApiOutcome _journalFailure; // the first; it ends the batch whatever else stopped it
 
         /// <param name="throttleLimit">-ThrottleLimit, the ceiling of requests in flight; null: adaptive up to the default ceiling.</param>
-        public PromptBatch(CalStudioSession session, RetrySettings retry, int? throttleLimit, JournalFile journal, bool keyed, IBatchHost host)
+        /// <param name="answers">What an answer must be (-ResponseFormat); null: text, as it comes.</param>
+        public PromptBatch(CalStudioSession session, RetrySettings retry, int? throttleLimit, JournalFile journal, bool keyed, IBatchHost host,
+                           IAnswerStage answers = null)
         {
+            _answers = answers ?? TextAnswerStage.Instance;
             _session = session;
             _journal = journal;
             _host = host;
@@ -173,7 +178,9 @@ namespace CalStudio.Engine
             if (_journal != null)
             {
                 var match = _journal.Lookup(row.RowKey, row.Fingerprint, out Response earlier);
-                if (match == JournalMatch.Answered) return Task.FromResult(RowOutcome.FromJournal(row, earlier));
+                var reused = match == JournalMatch.Answered ? _answers.Reuse(earlier) : null;
+                if (reused != null) return Task.FromResult(RowOutcome.FromJournal(row, reused));
+                if (match == JournalMatch.Answered) Counters.Rejudged++; // the current schema rejects the journaled answer
                 if (match == JournalMatch.Superseded) Counters.Superseded++;
             }
             // Off the pipeline thread at once: building the body and HttpClient's synchronous part of a send would
@@ -191,10 +198,13 @@ namespace CalStudio.Engine
                 Action<AttemptTrace> trace = null;
                 if (_window.DebugSink != null)
                     trace = t => _window.DebugNote(t.Describe(label, row.Prompt, Pacing()));
-                var sent = await _sender.SendAsync(request, _stop.NoNewAttempts, _stop.Abort,
-                    note => _window.Note(label + ": " + note), trace).ConfigureAwait(false);
+                // The answer stage sends the prompt, and any re-asks, through the same sender: paced, budgeted, stoppable.
+                var staged = await _answers.SendAsync(request, r => _sender.SendAsync(r, _stop.NoNewAttempts, _stop.Abort,
+                    note => _window.Note(label + ": " + note), trace)).ConfigureAwait(false);
+                var sent = staged.Sent;
                 if (sent.NotSent) return RowOutcome.NotSent(row);
                 result = RowOutcome.Ended(row, sent.Outcome, sent.Attempts, sent.Duration, _keys.DisplayKey(row));
+                staged.ApplyTo(result.Response);
             }
             catch (OperationCanceledException)
             {
@@ -253,7 +263,11 @@ namespace CalStudio.Engine
             }
             if (outcome?.Kind == OutcomeKind.KeyRejected) throw Halt(outcome, result.Row);
 
-            if (!result.IsRepeat) Counters.Retries += Math.Max(0, result.Response.Attempts - 1); // a repeat's attempts are its first row's
+            if (!result.IsRepeat) // a repeat's attempts are its first row's
+            {
+                Counters.Retries += Math.Max(0, result.Response.Attempts - 1 - result.Response.Reasks);
+                if (!result.Response.FromJournal) Counters.Reasks += result.Response.Reasks;
+            }
             if (result.Response.FromJournal) Counters.FromJournal++;
             else _session.History.Add(result.Response);
             if (result.Response.Success)

@@ -51,6 +51,8 @@ namespace CalStudio.Journal
             Field(sb, "completedAt", r.CompletedAt.ToString("o", CultureInfo.InvariantCulture));
             Field(sb, "errorId", r.ErrorId);
             Field(sb, "errorMessage", r.ErrorMessage);
+            Field(sb, "schema", r.AnswerSchema); // -ResponseFormat Json: which schema judged the answer
+            if (r.Reasks > 0) sb.Append(",\"reasks\":").Append(r.Reasks.ToString(CultureInfo.InvariantCulture));
             return sb.Append('}').ToString();
         }
 
@@ -92,6 +94,8 @@ namespace CalStudio.Journal
                         case "statusCode": ok = TryWhole(v, MaxStatusCode, out double statusCode); r.StatusCode = (int)statusCode; break;
                         case "attempts": ok = TryWhole(v, int.MaxValue, out double attempts); r.Attempts = (int)attempts; break;
                         case "durationMs": ok = TryWhole(v, MaxDurationMs, out double ms); r.Duration = ms / 1000; break;
+                        case "schema": ok = TryText(v, out string schema); r.AnswerSchema = schema; break;
+                        case "reasks": ok = TryWhole(v, int.MaxValue, out double reasks); r.Reasks = (int)reasks; break;
                         default: ok = true; break; // a field a later version added
                     }
                     if (!ok) return false;

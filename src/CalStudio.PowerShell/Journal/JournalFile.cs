@@ -176,7 +176,7 @@ namespace CalStudio.Journal
                 if (line.Number == 1) { CheckHeader(line, keyProperty); if (_stream.Length == 0) break; continue; }
                 if (line.Text.Length == 0) continue;
                 if (!JournalEntry.TryParse(line.Text, out Response entry, out RequestFingerprint.Packed fingerprint)) { damaged.Add(line); continue; }
-                if (entry.Success) _answered.Record(entry.RowKey, fingerprint, line.Offset, line.ByteLength); // the newest success of each request wins
+                if (HoldsAnswer(entry)) _answered.Record(entry.RowKey, fingerprint, line.Offset, line.ByteLength); // the newest success of each request wins
             }
             if (_stream.Length == 0) { _stream.Seek(0, SeekOrigin.Begin); WriteHeader(keyProperty); return; } // a torn header, rewritten
             _stream.Seek(0, SeekOrigin.End);
@@ -250,7 +250,7 @@ namespace CalStudio.Journal
                     throw WriteFailed(Path, ex.Message, ex);
                 }
                 _unsynced = true;
-                if (response.Success && RequestFingerprint.TryPack(fingerprint, out RequestFingerprint.Packed packed))
+                if (HoldsAnswer(response) && RequestFingerprint.TryPack(fingerprint, out RequestFingerprint.Packed packed))
                     _answered.Record(response.RowKey, packed, offset, bytes.Length - 1);
             }
         }
@@ -266,6 +266,13 @@ namespace CalStudio.Journal
             // Checked at open; a line that no longer parses (edited under us?) answers nothing, so the row is sent again.
             return read == bytes.Length && JournalEntry.TryParse(Utf8.GetString(bytes).TrimEnd('\r'), out Response entry, out _) ? entry : null;
         }
+
+        /// <summary>
+        /// An entry that holds an answer the app gave: a success, or one -ResponseFormat Json gave up on (AnswerNotValid,
+        /// its raw message kept). Lookup offers both; the batch's answer stage decides whether it still answers the row.
+        /// </summary>
+        private static bool HoldsAnswer(Response entry) => entry.Success || entry.ErrorId == ErrorIds.AnswerNotValid;
+
 
         /// <summary>A new journal's first line; a read-only journal writes nothing. A full disk here is JournalWriteFailed, before anything is sent.</summary>
         private void WriteHeader(string keyProperty)

@@ -37,6 +37,18 @@ namespace CalStudio
         /// <summary>The -KeyProperty column's value, when one was named.</summary>
         public string Key { get; set; }
 
+        /// <summary>-ResponseFormat Json: where the JSON was found in Message (Whole, Fenced or Prose); null for text.</summary>
+        public string AnswerFrom { get; set; }
+
+        /// <summary>-ResponseFormat Json: re-asks sent for this row (each is also counted in Attempts).</summary>
+        public int Reasks { get; set; }
+
+        /// <summary>The JSON answer's top-level properties, which become the output object's columns; null for text.</summary>
+        internal System.Collections.Generic.IReadOnlyList<System.Collections.Generic.KeyValuePair<string, object>> AnswerFields { get; set; }
+
+        /// <summary>The id of the schema that judged this answer (kept in the journal), so a resume knows whether it still holds.</summary>
+        internal string AnswerSchema { get; set; }
+
         /// <summary>A copy, so each emitted object carries its own note properties (PowerShell keys them by the base object).</summary>
         internal Response Clone() => (Response)MemberwiseClone();
 
