@@ -227,3 +227,53 @@ Describe 'Keys that fit real exports' {
         $caught.Exception.Message | Should -Match ([regex]::Escape("-KeyProperty 'TicketId', 'AppName'"))
     }
 }
+
+Describe 'The task script with a composite key' {
+    BeforeAll {
+        $script:emu = Start-CalStudioEmulator -ArgumentList '--latency-ms', '0-5'
+        $script:batchScript = (Resolve-Path (Join-Path $PSScriptRoot '../../samples/Invoke-CalStudioScheduledBatch.ps1')).Path
+        $script:modulePath = (Resolve-Path (Join-Path $PSScriptRoot '../../out/CalStudio/CalStudio.psd1')).Path
+        # As Task Scheduler or cron runs it: pwsh -File, so "TicketId,AppName" arrives as one argument.
+        function script:Invoke-TaskScript([string[]] $Arguments) {
+            $self = (Get-Process -Id $PID).Path
+            $psi = [System.Diagnostics.ProcessStartInfo]::new($self)
+            if ($self -match 'dotnet(\.exe)?$') { $psi.ArgumentList.Add((Join-Path $PSHOME 'pwsh.dll')) }
+            foreach ($a in @('-NoProfile', '-NonInteractive', '-File', $batchScript, '-ModulePath', $modulePath, '-BaseUri', $emu.Uri.AbsoluteUri) + $Arguments) { $psi.ArgumentList.Add([string]$a) }
+            $psi.Environment['CALSTUDIO_API_KEY'] = $emu.Key
+            $psi.RedirectStandardOutput = $true
+            $psi.RedirectStandardError = $true
+            $p = [System.Diagnostics.Process]::Start($psi)
+            $stdout = $p.StandardOutput.ReadToEndAsync()
+            $stderr = $p.StandardError.ReadToEndAsync()
+            if (-not $p.WaitForExit(120000)) { $p.Kill($true); throw 'The task script did not finish within 120 s.' }
+            $p.WaitForExit()
+            [pscustomobject]@{ ExitCode = $p.ExitCode; Output = $stdout.Result + $stderr.Result }
+        }
+    }
+    AfterAll { $script:emu | Stop-CalStudioEmulator }
+
+    It 'sends each ticket to both apps from a -File command line, resumes with nothing sent, and refuses a missing key column' {
+        $dir = Join-Path $TestDrive 'task'
+        $null = New-Item -ItemType Directory $dir -Force
+        $csv = Join-Path $dir 'tickets.csv'
+        $rows = foreach ($t in 1..3) { foreach ($app in 'summarizer', 'classifier') { [pscustomobject]@{ TicketId = "T$t"; AppName = $app; Prompt = "ticket $t" } } }
+        $rows | Export-Csv $csv -NoTypeInformation -Encoding utf8
+        $out = Join-Path $dir 'out'
+        $first = Invoke-TaskScript @('-InputCsv', $csv, '-OutputFolder', $out, '-KeyProperty', 'TicketId,AppName')
+        $first.ExitCode | Should -Be 0 -Because $first.Output
+        Get-Requests $emu | Should -Be 6
+        $answers = @(Import-Csv (Join-Path $out 'tickets.answers.csv'))
+        $answers.Count | Should -Be 6
+        $answers.Success | Should -Not -Contain 'False'
+
+        $second = Invoke-TaskScript @('-InputCsv', $csv, '-OutputFolder', $out, '-KeyProperty', 'TicketId,AppName')
+        $second.ExitCode | Should -Be 0 -Because $second.Output
+        Get-Requests $emu | Should -Be 6
+        @(Import-Csv (Join-Path $out 'tickets.answers.csv')).FromJournal | Should -Not -Contain 'False'
+
+        $missing = Invoke-TaskScript @('-InputCsv', $csv, '-OutputFolder', (Join-Path $dir 'out2'), '-KeyProperty', 'TicketId,Queue')
+        $missing.ExitCode | Should -Be 3 -Because $missing.Output
+        $missing.Output | Should -Match "'Queue'"
+        Get-Requests $emu | Should -Be 6
+    }
+}
