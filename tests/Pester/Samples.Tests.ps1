@@ -278,7 +278,7 @@ Describe 'Invoke-CalStudioScheduledBatch.ps1 stopped (exit 4) or overlapping (ex
         # The answers the script had received before the stop are in the CSV, not only in the journal. The quick row's
         # answer may still be on its way to the script when the signal comes (the server has answered it, the client
         # may not have), so the test holds the CSV to the log's count rather than to a fixed one.
-        $log | Should -Match 'Stopped: \[Stopped\] .*, ([01]) of 2 rows done;'
+        $log -match 'Stopped: \[Stopped\] .*, ([01]) of 2 rows done;' | Should -BeTrue -Because $log
         $done = [int]$Matches[1]
         $log | Should -Match "End: exit 4; 2 rows: $done done \($done answered, 0 of them from the journal, 0 failed, 0 needing their input fixed\), $(2 - $done) left; $done requests sent\."
         (Get-OutputFile $out 'in' 'answers.csv') | Should -Not -BeNullOrEmpty -Because 'a stop still writes the answers CSV'
