@@ -92,7 +92,7 @@ Id,Question,App,Url
             $answers.Id | Should -Be (1..20 | ForEach-Object { "T$_" })
             $answers.Owner | Should -Be (1..20 | ForEach-Object { "user$_" })
             $answers[4].Message | Should -Be 'default-app answers: question 5'
-            (Get-Content $out -First 1) | Should -Match '^"Id","Owner","Prompt"'
+            (Get-Content $out -First 1) | Should -Match '^"Id","Owner","CompletedAt","Prompt"'
         }
     }
 

@@ -66,6 +66,10 @@ Describe 'Reports' {
         [DateTimeOffset]::ParseExact($row.CompletedAt, 'o', [cultureinfo]::InvariantCulture) | Should -Be $r.CompletedAt
         $r.CompletedAt -gt [DateTimeOffset]::Now.AddHours(-1) | Should -BeTrue
         $r.CompletedAt.Offset | Should -Be ([TimeZoneInfo]::Local.GetUtcOffset($r.CompletedAt))
+        # Still formats and sets as a DateTimeOffset does.
+        $r.CompletedAt.ToString('yyyy-MM-dd', [cultureinfo]::InvariantCulture) | Should -Be $r.CompletedAt.psobject.BaseObject.ToString('yyyy-MM-dd', [cultureinfo]::InvariantCulture)
+        $r.CompletedAt = [DateTimeOffset]::new(2026, 12, 2, 8, 30, 0, [TimeSpan]::FromHours(1))
+        ($r | ConvertTo-Csv -NoTypeInformation | ConvertFrom-Csv).CompletedAt | Should -Be '2026-12-02T08:30:00.0000000+01:00'
     }
 
     It 'says "nothing sent" for a run answered wholly from the journal' {
@@ -124,5 +128,37 @@ Describe 'Conventions' {
         $out | Should -BeNullOrEmpty
         $problems | Should -BeNullOrEmpty
         (-not (Get-CalStudioConnection)) | Should -BeTrue
+    }
+}
+
+Describe 'Times are shown in local time with the offset' {
+    BeforeAll {
+        $script:tzKey = "cs_test_$([guid]::NewGuid().ToString('N'))"
+        # A rate window (so the answers carry X-RateLimit-Reset) and a daily quota of one request (so the second stops).
+        $script:tzEmu = Start-CalStudioEmulator -Key $tzKey -ArgumentList '--rpm', '100', '--window-ms', '60000', '--daily', '1'
+    }
+    AfterAll { $script:tzEmu | Stop-CalStudioEmulator }
+
+    It 'gives Get-CalStudioConnection''s times and the quota stop''s reset in the process''s zone (<Zone>, <Offset>)' -ForEach @(
+        @{ Zone = 'Asia/Kolkata'; Offset = '+05:30' }, @{ Zone = 'America/Caracas'; Offset = '-04:00' }
+    ) {
+        Reset-CalStudioEmulator $tzEmu
+        $module = (Resolve-Path (Join-Path $PSScriptRoot '../../out/CalStudio/CalStudio.psd1')).Path
+        $script = @"
+Import-Module '$module'
+Connect-CalStudio -BaseUri '$($tzEmu.Uri.AbsoluteUri)' -AppName tz -ApiKey (ConvertTo-SecureString '$tzKey' -AsPlainText -Force)
+`$null = 'tz first' | Invoke-CalStudioPrompt
+`$c = Get-CalStudioConnection
+'connected=' + `$c.ConnectedAt.ToString('zzz')
+'reset=' + `$c.RateLimitReset.ToString('zzz')
+try { `$null = 'tz second' | Invoke-CalStudioPrompt } catch { 'stop=' + `$_.Exception.Message }
+"@
+        $p = Start-PwshProcess -Script $script -Environment @{ TZ = $Zone; CALSTUDIO_STATE_DIR = (Join-Path $TestDrive "tz-$Zone") }
+        $stderr = $p.StandardError.ReadToEndAsync()
+        $out = $p.StandardOutput.ReadToEnd()
+        $p.WaitForExit(120000) | Should -BeTrue
+        $out | Should -Match "connected=$([regex]::Escape($Offset))" -Because $stderr.Result
+        $out | Should -Match "reset=$([regex]::Escape($Offset))"
+        $out | Should -Match "stop=The daily quota is spent: .* The quota resets at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d $([regex]::Escape($Offset))\."
     }
 }

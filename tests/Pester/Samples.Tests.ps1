@@ -275,12 +275,16 @@ Describe 'Invoke-CalStudioScheduledBatch.ps1 stopped (exit 4) or overlapping (ex
         $r.ExitCode | Should -Be 4 -Because $r.ErrorOutput
         $r.ErrorOutput | Should -Match 'stopped by Ctrl\+C or SIGTERM'
         $log = Get-Content (Get-OutputFile $out 'in' 'errors.log').FullName -Raw
-        $log | Should -Match 'Stopped: \[Stopped\] .*, 1 of 2 rows done;'
-        $log | Should -Match 'End: exit 4; 2 rows: 1 done \(1 answered, 0 of them from the journal, 0 failed, 0 needing their input fixed\), 1 left; 1 requests sent\.'
-        # The answers received before the stop are in the CSV, not only in the journal.
+        # The answers the script had received before the stop are in the CSV, not only in the journal. The quick row's
+        # answer may still be on its way to the script when the signal comes (the server has answered it, the client
+        # may not have), so the test holds the CSV to the log's count rather than to a fixed one.
+        $log -match 'Stopped: \[Stopped\] .*, ([01]) of 2 rows done;' | Should -BeTrue -Because $log
+        $done = [int]$Matches[1]
+        $log | Should -Match "End: exit 4; 2 rows: $done done \($done answered, 0 of them from the journal, 0 failed, 0 needing their input fixed\), $(2 - $done) left; $done requests sent\."
+        (Get-OutputFile $out 'in' 'answers.csv') | Should -Not -BeNullOrEmpty -Because 'a stop still writes the answers CSV'
         $stoppedRows = @(Import-Csv (Get-OutputFile $out 'in' 'answers.csv').FullName)
-        $stoppedRows.Id | Should -Be 'Q1'
-        $stoppedRows.Success | Should -Be 'True'
+        $stoppedRows.Count | Should -Be $done
+        if ($done) { $stoppedRows[0].Id | Should -Be 'Q1'; $stoppedRows[0].Success | Should -Be 'True' }
         # The next run continues: the quick row's answer was journaled before the stop, so only the slow row is sent.
         $next = Invoke-BatchScript -Arguments (@('-InputCsv', $csv, '-OutputFolder', $out) + $base) -Environment @{ CALSTUDIO_API_KEY = $k }
         $next.ExitCode | Should -Be 0 -Because $next.ErrorOutput

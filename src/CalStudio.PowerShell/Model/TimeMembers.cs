@@ -15,9 +15,25 @@ namespace CalStudio
         public static object CompletedAt(PSObject instance) =>
             instance?.BaseObject is Response r ? RoundTrip(r.CompletedAt) : null;
 
-        /// <summary>The ToString the wrapped time answers with: ISO 8601 round-trip ("o"), the local time and its offset.</summary>
-        public static string ToRoundTrip(PSObject instance) =>
-            instance?.BaseObject is DateTimeOffset time ? time.ToString("o", CultureInfo.InvariantCulture) : instance?.ToString();
+        /// <summary>Keeps the property settable from PowerShell, as the CLR property it stands in for is.</summary>
+        public static void SetCompletedAt(PSObject instance, object value)
+        {
+            if (instance?.BaseObject is Response r)
+                r.CompletedAt = (DateTimeOffset)LanguagePrimitives.ConvertTo(value, typeof(DateTimeOffset), CultureInfo.InvariantCulture);
+        }
+
+        /// <summary>
+        /// The ToString the wrapped time answers with: without arguments ISO 8601 round-trip ("o"), the local time and
+        /// its offset; with a format (and a provider), what DateTimeOffset.ToString gives, so $t.ToString('yyyy-MM-dd') still works.
+        /// </summary>
+        public static string ToRoundTrip(PSObject instance, params object[] arguments)
+        {
+            if (!(instance?.BaseObject is DateTimeOffset time)) return instance?.ToString();
+            if (arguments == null || arguments.Length == 0) return time.ToString("o", CultureInfo.InvariantCulture);
+            string format = arguments[0] as string ?? (arguments[0] as PSObject)?.BaseObject as string;
+            var provider = (arguments.Length > 1 ? (arguments[1] as PSObject)?.BaseObject ?? arguments[1] : arguments[0]) as IFormatProvider;
+            return time.ToString(format, provider ?? CultureInfo.CurrentCulture);
+        }
 
         private static readonly System.Reflection.MethodInfo ToRoundTripMethod = typeof(TimeMembers).GetMethod(nameof(ToRoundTrip));
 
