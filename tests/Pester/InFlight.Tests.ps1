@@ -42,7 +42,7 @@ Describe 'Requests in flight with default settings' {
         $c = Get-CalStudioConnection
         $c.InFlightLevel | Should -BeGreaterOrEqual 20
         $c.InFlightReason | Should -Match '^\d+ in flight: 20\.0/s × \d+\.\d s latency$'
-        $verbose | Should -Match 'CalStudio batch: 60 succeeded.*; \d+ in flight: 20\.0/s × \d+\.\d s latency\.$'
+        $verbose | Should -Match 'CalStudio batch: 60 succeeded.*; \d+ in flight: 20\.0/s × \d+\.\d s latency[;.]'
     }
 
     It 'keeps a given -ThrottleLimit as the ceiling' {
@@ -75,7 +75,7 @@ Describe 'An app overloaded past 8 in flight' {
         $overloaded | Should -BeLessOrEqual 60     # at most half the prompts
         $stats.requests | Should -Be (120 + $overloaded)
         $c = Get-CalStudioConnection
-        $c.InFlightLevel | Should -BeLessOrEqual 12
+        $c.InFlightLevel | Should -BeLessOrEqual 16 # the refusal learner also spaces starts after these immediate HTML 503s, so the gate cuts a little less
         $c.InFlightReason | Should -Match 'HTTP 503'
     }
 }

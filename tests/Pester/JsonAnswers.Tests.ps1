@@ -113,7 +113,7 @@ Describe 'AnswerNotValid' {
         $e.FullyQualifiedErrorId | Should -Be (& $Fq 'AnswerNotValid')
         $e.CategoryInfo.Category | Should -Be 'InvalidResult'
         $e.TargetObject.TicketId | Should -Be 'A2'
-        $e.Exception.Message | Should -Match "^Row 2: The answer is not usable JSON for the schema after 1 re-ask: category: 'Printers' is not one of Hardware, Software, Access; priority: 7 is above the maximum 5\."
+        $e.Exception.Message | Should -Match "^Row A2 \(row 2\): The answer is not usable JSON for the schema after 1 re-ask: category: 'Printers' is not one of Hardware, Software, Access; priority: 7 is above the maximum 5\."
         $e.Exception.Message | Should -Match 'The answer was: \{"category":"Printers","priority":7'
         $e.ErrorDetails.RecommendedAction | Should -Match 'Get-CalStudioResponse -Failed'
         $listed = @(Get-CalStudioResponse -Failed | Where-Object Key -EQ 'A2')

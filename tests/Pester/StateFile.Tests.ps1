@@ -68,7 +68,7 @@ Describe 'An unusable quota state file' {
     It 'a read-only state file (immutable on Linux, where root ignores the mode bits)' {
         $file = New-StateFile 'read-only'
         $before = Get-Content $file -Raw
-        $before | Should -Match '^\d+( \d+){7,} *$'
+        $before | Should -Match '^\d+( \d+){7,}( [a-z]+:\S+)* *$'
         Set-ItemProperty $file -Name IsReadOnly -Value $true
         $undo.Add({ Set-ItemProperty $file -Name IsReadOnly -Value $false }.GetNewClosure())
         if (-not $IsWindows -and (Get-Command chattr -ErrorAction Ignore)) {
@@ -120,6 +120,6 @@ Start-Sleep -Seconds 300
         $more = 1..3 | ForEach-Object { "after the lock $_" } | Invoke-CalStudioPrompt -WarningVariable after -WarningAction SilentlyContinue
         @($more | Where-Object Success).Count | Should -Be 3
         Test-StateFileWarnings $after | Should -Be 0
-        (Get-Content $file -Raw) | Should -Match '^\d+( \d+){7,} *$'
+        (Get-Content $file -Raw) | Should -Match '^\d+( \d+){7,}( [a-z]+:\S+)* *$'
     }
 }

@@ -121,7 +121,7 @@ Describe 'An outage stops the batch' {
         catch { $caught = $_ }
         $caught.FullyQualifiedErrorId | Should -Be (& $Fq 'ApiUnreachable')
         $caught.CategoryInfo.Category | Should -Be 'ConnectionError'
-        $caught.Exception.Message | Should -Match '8 rows in a row failed .*ApiConnectionFailed'
+        $caught.Exception.Message | Should -Match '\d+ rows in a row failed .*ApiConnectionFailed'
         $caught.Exception.Message | Should -Match ([regex]::Escape("To resume, run: <the same input> | Invoke-CalStudioPrompt -JournalPath '$journal' -KeyProperty 'Id'"))
         $failed = @($rowErrors | Where-Object { $_.FullyQualifiedErrorId -eq (& $Fq 'ApiConnectionFailed') })
         $failed.Count | Should -BeGreaterOrEqual 8

@@ -19,12 +19,12 @@ namespace CalStudio.Engine
         /// <summary>Aborted at once: the server refuses them anyway, so there is no answer to wait for.</summary>
         public static readonly StopKind AtOnce = new StopKind("at once", TimeSpan.Zero);
 
-        // One line per reason. A rejected key (a 401, a proxy's 407, 403 for all) is refused before the app runs: the
-        // requests on the wire get the same refusal and cost nothing, so waiting for them would only delay the error.
+        // One line per reason. A rejected key (a 401, a proxy's 407, 403 for all) keeps the short grace: the requests on
+        // the wire get the same refusal and end at once, but one the server answered before the key went bad is kept.
         private static readonly Dictionary<StopReason, StopKind> ByReason = new Dictionary<StopReason, StopKind>
         {
             [StopReason.Cancelled] = Grace,
-            [StopReason.KeyRejected] = AtOnce,
+            [StopReason.KeyRejected] = Grace,
             [StopReason.QuotaExhausted] = Drain,
             [StopReason.ApiUnreachable] = Drain,
             [StopReason.JournalWriteFailed] = Drain,
