@@ -74,7 +74,6 @@ foreach ($scenario in Get-ChildItem (Join-Path $PSScriptRoot 'scenarios') -Filte
 
 # ---------------------------------------------------------------- run
 
-. (Join-Path $PSScriptRoot 'scenarios/journal-fsync.ps1')
 $benchmarks = [ordered]@{
     'latency200'   = ${function:Invoke-Latency200Benchmark}
     'zero-latency' = ${function:Invoke-ZeroLatencyBenchmark}
@@ -88,6 +87,7 @@ $benchmarks = [ordered]@{
     'scheme-sliding' = { Invoke-SchemeBenchmark 'sliding' }
     'scheme-bucket'  = { Invoke-SchemeBenchmark 'bucket' }
     'two-process'    = ${function:Invoke-TwoProcessBenchmark}
+    'limiters'       = ${function:Invoke-LimitersBenchmark}
     'journal-fsync'  = ${function:Invoke-JournalFsyncBenchmark}
 }
 $selected = @($benchmarks.Keys | Where-Object { $_ -like $Filter })

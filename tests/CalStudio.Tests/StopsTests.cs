@@ -24,7 +24,8 @@ namespace CalStudio.Tests
             Assert.Same(StopKind.Drain, StopKind.Of(StopReason.QuotaExhausted));
             Assert.Same(StopKind.Drain, StopKind.Of(StopReason.ApiUnreachable));
             Assert.Same(StopKind.Grace, StopKind.Of(StopReason.Cancelled));
-            Assert.Same(StopKind.AtOnce, StopKind.Of(StopReason.KeyRejected));
+            Assert.Same(StopKind.Drain, StopKind.Of(StopReason.JournalWriteFailed));
+            Assert.Same(StopKind.Grace, StopKind.Of(StopReason.KeyRejected)); // an answer given before the key went bad is kept
             Assert.Equal(TimeSpan.FromMilliseconds(800), StopKind.Grace.Wait);
         }
 

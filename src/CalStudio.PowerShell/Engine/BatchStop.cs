@@ -25,7 +25,7 @@ namespace CalStudio.Engine
     /// The one place a batch's stop lives. The first reason wins. A stop at once refuses new attempts (queued rows and
     /// backoff waits end unsent); what happens to the requests already on the wire is the reason's <see cref="StopKind"/>:
     /// a quota stop lets them run to their answer, so what the server has been paid for is journaled rather than paid
-    /// for again on resume; Ctrl+C gives them a short grace; a rejected key aborts them to the socket at once.
+    /// for again on resume; Ctrl+C and a rejected key give them a short grace (their refusals come at once).
     /// </summary>
     internal sealed class BatchStop : IDisposable
     {

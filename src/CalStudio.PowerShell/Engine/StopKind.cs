@@ -16,9 +16,6 @@ namespace CalStudio.Engine
         /// letting answers already on their way arrive.</summary>
         public static readonly StopKind Grace = new StopKind("grace", TimeSpan.FromMilliseconds(800));
 
-        /// <summary>Aborted at once: the server refuses them anyway, so there is no answer to wait for.</summary>
-        public static readonly StopKind AtOnce = new StopKind("at once", TimeSpan.Zero);
-
         // One line per reason. A rejected key (a 401, a proxy's 407, 403 for all) keeps the short grace: the requests on
         // the wire get the same refusal and end at once, but one the server answered before the key went bad is kept.
         private static readonly Dictionary<StopReason, StopKind> ByReason = new Dictionary<StopReason, StopKind>
