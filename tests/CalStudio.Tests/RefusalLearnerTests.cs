@@ -1,4 +1,5 @@
 using System;
+using CalStudio.Client;
 using CalStudio.Quota;
 using Xunit;
 using Xunit.Abstractions;
@@ -40,19 +41,22 @@ namespace CalStudio.Tests
 
         private static long At(double seconds) => PacingSimulator.Origin + (long)(seconds * TimeSpan.TicksPerSecond);
 
+        // The phase is where the batch starts in the fixed window. At 2.5 s the burst ends half a second before the
+        // window turns, so the first probe passes in a fresh window and the first rate is three times too high: one
+        // refusal more than the 6 is allowed there (the bench's limiter starts at a random phase).
         [Theory]
-        [InlineData(SimWindow.Fixed, SimReset.Nothing, 0.01)]
-        [InlineData(SimWindow.Fixed, SimReset.Nothing, 1.5)]
-        [InlineData(SimWindow.Fixed, SimReset.Nothing, 2.5)]
-        [InlineData(SimWindow.Sliding, SimReset.Nothing, 0.01)]
-        [InlineData(SimWindow.Bucket, SimReset.Nothing, 0.01)]
-        [InlineData(SimWindow.Bucket, SimReset.Html503, 0.01)]
-        internal void With_no_hints_a_cold_batch_finds_the_rate_and_a_second_run_starts_from_it(SimWindow kind, SimReset hints, double phase)
+        [InlineData(SimWindow.Fixed, SimReset.Nothing, 0.01, 6)]
+        [InlineData(SimWindow.Fixed, SimReset.Nothing, 1.5, 6)]
+        [InlineData(SimWindow.Fixed, SimReset.Nothing, 2.5, 7)]
+        [InlineData(SimWindow.Sliding, SimReset.Nothing, 0.01, 6)]
+        [InlineData(SimWindow.Bucket, SimReset.Nothing, 0.01, 6)]
+        [InlineData(SimWindow.Bucket, SimReset.Html503, 0.01, 6)]
+        internal void With_no_hints_a_cold_batch_finds_the_rate_and_a_second_run_starts_from_it(SimWindow kind, SimReset hints, double phase, int maxRefused)
         {
             var server = new SimServer(kind, Limit, Window);
             var state = new BudgetState();
             var (cold, start) = Run(server, hints, state, At(phase));
-            Assert.InRange(cold.Rejected, 1, 6);
+            Assert.InRange(cold.Rejected, 1, maxRefused);
             Assert.InRange(Seconds(cold.LastAnswer - start), Ideal * 0.7, Ideal * 1.25);
             Assert.NotNull(RefusalRateLearner.PerSecond(state));
 
@@ -60,6 +64,27 @@ namespace CalStudio.Tests
             var (second, secondStart) = Run(server, hints, state, cold.LastAnswer + TimeSpan.FromMilliseconds(200).Ticks);
             Assert.InRange(second.Rejected, 0, 2);
             Assert.InRange(Seconds(second.LastAnswer - secondStart), Ideal * 0.8, Ideal * 1.15);
+        }
+
+        [Fact]
+        internal void The_bursts_requests_answered_after_the_first_refusal_count_among_those_that_passed()
+        {
+            // 12 requests start at once; 9 are answered before the 12th's refusal, the 10th passes late (in flight then),
+            // the 11th is refused in the same burst. The probe that passes 3 s after the burst began shows 10 per 3 s.
+            var learner = new RefusalRateLearner();
+            var state = new BudgetState();
+            long t0 = At(0.01), ms = TimeSpan.TicksPerMillisecond;
+            for (int i = 0; i < 12; i++) learner.NoteStart(t0);
+            var ok = new ApiOutcome { Kind = OutcomeKind.Success, StatusCode = 200 };
+            var refused = new ApiOutcome { Kind = OutcomeKind.Transient, StatusCode = 429, IsRefusal = true };
+            learner.Observe(state, refused, t0 + 50 * ms, othersInFlight: 2);
+            learner.Observe(state, ok, t0 + 60 * ms, othersInFlight: 1);
+            learner.Observe(state, refused, t0 + 70 * ms, othersInFlight: 0);
+            Assert.Equal(10, state.Learned.BurstPassed);
+            long probe = t0 + 3 * TimeSpan.TicksPerSecond;
+            learner.Started(state, probe);
+            learner.Observe(state, ok, probe + 30 * ms, othersInFlight: 0);
+            Assert.InRange(RefusalRateLearner.PerSecond(state).Value, 3.2, 3.34);
         }
 
         [Fact]

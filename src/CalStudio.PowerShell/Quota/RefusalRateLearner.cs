@@ -12,9 +12,10 @@ namespace CalStudio.Quota
     /// - Cold, the first refusal ends a burst: B requests passed since the first start. Requests then go one at a
     ///   time (a probe, 1 s after the refusal, then gaps doubling up to 8 s while refused); the first probe that passes
     ///   found the limiter open again R after the burst began, and B per R, evenly spaced, is the first rate.
-    /// - Paced, a refusal cuts the rate (once per window: a burst's worth of requests at the rate, at least 1 s): soon after the rate was set, the estimate was
-    ///   wrong: to 70 %, and no higher than what passed since the first refusal (the rate the limiter kept); after a
-    ///   long run of passes, the creep went just past the limit: back 10 %.
+    /// - Paced, a refusal cuts the rate (once per window: a burst's worth of requests at the rate, at least 1 s). Soon
+    ///   after the rate was set, the estimate was wrong: to 95 % of what passed since the first refusal (the rate the
+    ///   limiter kept), at most 90 % of the refused rate; to 70 % while that measure is too short to say. After a long
+    ///   run of passes, the creep went just past the limit: back 10 %.
     /// - Each pass creeps the rate up 0.2 %, for a minute after a cut no higher than 95 % of the rate that was refused.
     /// State is <see cref="LearnedRate"/> in <see cref="BudgetState"/>, changed under the budget's lock.
     /// </summary>
@@ -37,6 +38,7 @@ namespace CalStudio.Quota
         private long _starts;
         private bool _counted;
         private long _passedHere; // passes this process saw since its start or its last cut
+        private long _passedInProcess; // passes this process saw since its start
         private volatile bool _engaged;
 
         /// <summary>Refusals without hints were seen (here or, through the state, by an earlier run): starts go through the learner.</summary>
@@ -118,7 +120,9 @@ namespace CalStudio.Quota
             // A long run of passes at this rate, seen by this process (a rate an earlier run left is an estimate to check).
             bool longRun = Math.Min(l.PassedSinceCut, Interlocked.Read(ref _passedHere)) >= 2 * Math.Max(5, l.BurstPassed);
             double next = rate * (longRun ? StepBack : Decrease);
-            if (!longRun && Measured(l, t) is double kept) next = Math.Min(next, kept * MeasuredShare);
+            // What the limiter let through since the first refusal, when known, is a better guess than a fixed cut:
+            // a rate refused just past the limit goes back 10 %, not 30 % (and a run then starts near the limit, not below it).
+            if (!longRun && Measured(l, t) is double kept) next = Math.Min(rate * StepBack, kept * MeasuredShare);
             l.RefusedSpacing = l.Spacing;
             l.Spacing = (long)(TimeSpan.TicksPerSecond / next);
             l.CutAt = t;
@@ -129,9 +133,16 @@ namespace CalStudio.Quota
         private void Passed(LearnedRate l, long t)
         {
             Interlocked.Increment(ref _passedHere);
+            Interlocked.Increment(ref _passedInProcess);
             if (l.Spacing == 0)
             {
-                if (l.RefusedAt == 0 || l.CutAt <= l.RefusedAt) return; // a request of the burst, answered late: not a probe
+                if (l.RefusedAt == 0) return;
+                if (l.CutAt <= l.RefusedAt)
+                {
+                    // A request of the burst, in flight at the first refusal and answered late: not a probe, but one more that passed.
+                    l.BurstPassed++;
+                    return;
+                }
                 // The probe passed: the limiter let BurstPassed through between the burst's start and the probe's.
                 l.Spacing = Math.Max(TimeSpan.TicksPerMillisecond, (long)((l.CutAt - l.BurstStart) * Margin / l.BurstPassed));
                 l.CutAt = t;
@@ -147,12 +158,19 @@ namespace CalStudio.Quota
             if (crept >= floor) l.Spacing = crept;
         }
 
-        /// <summary>Requests per second that passed since the first refusal, when that says something (long enough, recent).</summary>
-        private static double? Measured(LearnedRate l, long t)
+        /// <summary>
+        /// Requests per second that passed since the first refusal, when that says something (long enough, recent).
+        /// A measure begun before this process started (an earlier run's)
+        /// counts from this process's first start and its own passes, so the idle time between runs is not read as a limit.
+        /// </summary>
+        private double? Measured(LearnedRate l, long t)
         {
-            long since = t - l.RefusedAt;
-            if (l.RefusedAt == 0 || since < MinimumMeasure || since > Forget || l.PassedSince < 3) return null;
-            return l.PassedSince * (double)TimeSpan.TicksPerSecond / since;
+            long first = Interlocked.Read(ref _firstStart);
+            bool inherited = l.RefusedAt < first;
+            long since = t - (inherited ? first : l.RefusedAt);
+            long passed = inherited ? Interlocked.Read(ref _passedInProcess) : l.PassedSince;
+            if (l.RefusedAt == 0 || since < MinimumMeasure || t - l.RefusedAt > Forget && !inherited || passed < 3) return null;
+            return passed * (double)TimeSpan.TicksPerSecond / since;
         }
 
         public static double? PerSecond(BudgetState s) =>
