@@ -295,7 +295,7 @@ namespace CalStudio.Tests
                 var output = new PSObject(new Response { Key = "k" });
                 output.Properties.Add(new PSNoteProperty("Priority", "user's"));
                 var response = new Response { AnswerFields = new List<KeyValuePair<string, object>> { new KeyValuePair<string, object>("priority", 3.0), new KeyValuePair<string, object>("message", "m"), new KeyValuePair<string, object>("category", "Access") } };
-                columns.Add(output, response);
+                columns.Add(output, response, n => output.Properties[n] != null);
                 Assert.Equal("user's", output.Properties["Priority"].Value);
                 Assert.Equal(3L, output.Properties["Answer_Priority"].Value);
                 Assert.Equal("m", output.Properties["Answer_Message"].Value);

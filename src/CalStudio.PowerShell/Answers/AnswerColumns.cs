@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Linq;
 using System.Management.Automation;
 using CalStudio.Client;
 
@@ -21,28 +22,56 @@ namespace CalStudio.Answers
 
         private readonly HashSet<string> _renamed = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         private readonly List<string> _pending = new List<string>();
+        // Rows of a batch mostly share their answer's keys: the column names and the display set are made once per shape.
+        private readonly Dictionary<string, string> _names = new Dictionary<string, string>(StringComparer.Ordinal);
+        private readonly List<string> _shown = new List<string>();
+        private PSMemberSet _display;
 
-        public void Add(PSObject output, Response response)
+        /// <param name="taken">Whether the output already has a property of that name (a Response property or an input column).</param>
+        public void Add(PSObject output, Response response, Func<string, bool> taken)
         {
             var fields = response.AnswerFields;
             if (fields == null) return;
-            var shown = new List<string> { response.Key != null ? "Key" : "RowNumber" };
+            var shown = new List<string>(fields.Count + 2) { response.Key != null ? "Key" : "RowNumber" };
+            var added = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            bool Has(string n) => taken(n) || added.Contains(n);
             foreach (var field in fields)
             {
-                string name = ColumnName(field.Key);
-                if (output.Properties[name] != null)
+                string name = CachedColumnName(field.Key);
+                if (Has(name))
                 {
                     if (_renamed.Add(name)) _pending.Add(name);
                     name = CollisionPrefix + name;
-                    if (output.Properties[name] != null) continue; // "a" and "A" both renamed: the first keeps the column
+                    if (Has(name)) continue; // "a" and "A" both renamed: the first keeps the column
                 }
-                output.Properties.Add(new PSNoteProperty(name, Cell(field.Value)));
+                added.Add(name);
+                // Checked above, so PowerShell need not look the name up among the adapted members again.
+                output.Properties.Add(new PSNoteProperty(name, Cell(field.Value)), true);
                 shown.Add(name);
             }
             shown.Add(nameof(Response.AnswerFrom));
             output.TypeNames.Clear();
             output.TypeNames.Add(TypeName);
-            output.Members.Add(new PSMemberSet("PSStandardMembers", new PSMemberInfo[] { new PSPropertySet("DefaultDisplayPropertySet", shown) }));
+            output.Members.Add(DisplaySet(shown)); // copied into the object's own PSStandardMembers
+        }
+
+        private PSMemberSet DisplaySet(List<string> shown)
+        {
+            if (_display == null || !_shown.SequenceEqual(shown, StringComparer.Ordinal))
+            {
+                _shown.Clear();
+                _shown.AddRange(shown);
+                _display = new PSMemberSet("PSStandardMembers", new PSMemberInfo[] { new PSPropertySet("DefaultDisplayPropertySet", shown.ToArray()) });
+            }
+            return _display;
+        }
+
+        private string CachedColumnName(string key)
+        {
+            if (_names.TryGetValue(key, out string name)) return name;
+            name = ColumnName(key);
+            if (_names.Count < 1000) _names[key] = name; // an answer with ever-new keys must not grow the cache without end
+            return name;
         }
 
         /// <summary>A warning naming the answer properties renamed since the last call, or null: a batch warns once per name.</summary>

@@ -151,7 +151,7 @@ namespace CalStudio.Commands
         void IBatchHost.WriteAnswer(Response response, RowInput row)
         {
             var output = _output.Build(response, row);
-            _answerColumns.Add(output, response);
+            _answerColumns.Add(output, response, _output.Has);
             WriteObject(output);
             string renamed = _output.TakeRenameWarning();
             if (renamed != null) WriteWarning(renamed);

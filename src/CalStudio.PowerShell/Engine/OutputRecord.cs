@@ -33,9 +33,14 @@ namespace CalStudio.Engine
         }
 
         private readonly List<string> _pending = new List<string>();
+        private readonly HashSet<string> _columns = new HashSet<string>(StringComparer.OrdinalIgnoreCase); // of the last Build
+
+        /// <summary>Whether the object the last <see cref="Build"/> made has this property (its Response's, or an input column it carried).</summary>
+        public bool Has(string name) => OwnProperties.Contains(name) || _columns.Contains(name);
 
         public PSObject Build(Response response, RowInput row)
         {
+            _columns.Clear();
             var output = new PSObject(response);
             if (!(row.Row is PSObject input) || input.BaseObject is string) return output;
             foreach (var property in input.Properties)
@@ -51,7 +56,7 @@ namespace CalStudio.Engine
                     name = CollisionPrefix + name;
                     if (_renamed.Add(property.Name)) _pending.Add(property.Name);
                 }
-                if (output.Properties[name] == null) output.Properties.Add(new PSNoteProperty(name, value));
+                if (_columns.Add(name)) output.Properties.Add(new PSNoteProperty(name, value));
             }
             return output;
         }
