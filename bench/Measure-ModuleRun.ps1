@@ -20,16 +20,22 @@ param(
     [int] $TimeoutSec = 0,
     # Measured runs in this process, one result object each (after the warm-up, so JIT and tiering settle first).
     [int] $Repeat = 1,
+    # The app the prompts go to, and with -ResponseSchema a JSON answer validated against that schema (a file or the text).
+    [string] $AppName = 'bench',
+    [string] $ResponseSchema,
+    # Rows as Import-Csv gives them (TicketId, Owner, Prompt), not bare prompt strings.
+    [switch] $AsRows,
     [switch] $MeasureIdleCpu,
     [switch] $CheckRows
 )
 $ErrorActionPreference = 'Stop'
 Import-Module $ModulePath
-$connect = @{ ApiKey = (ConvertTo-SecureString $Key -AsPlainText -Force); BaseUri = $Uri; AppName = 'bench' }
+$connect = @{ ApiKey = (ConvertTo-SecureString $Key -AsPlainText -Force); BaseUri = $Uri; AppName = $AppName }
 if ($TimeoutSec -gt 0) { $connect.TimeoutSec = $TimeoutSec }
 if ($RequestsPerMinute -gt 0) { $connect.RequestsPerMinute = $RequestsPerMinute }
 if ($RetryDelaySec -ge 0) { $connect.RetryDelaySec = $RetryDelaySec }
-$throttle = if ($ThrottleLimit -gt 0) { @{ ThrottleLimit = $ThrottleLimit } } else { @{} }
+$invoke = if ($ThrottleLimit -gt 0) { @{ ThrottleLimit = $ThrottleLimit } } else { @{} }
+if ($ResponseSchema) { $invoke.ResponseSchema = $ResponseSchema }
 
 function Get-Cpu { (Get-Process -Id $PID).TotalProcessorTime }
 
@@ -40,7 +46,8 @@ if ($WarmUp -gt 0) {
     Connect-CalStudio @connect -BaseUri $(if ($WarmUpUri) { $WarmUpUri } else { $Uri })
     $c0 = Get-Cpu
     $warmClock = [System.Diagnostics.Stopwatch]::StartNew()
-    $null = 1..$WarmUp | ForEach-Object { "warm-$_" } | Invoke-CalStudioPrompt @throttle -ErrorAction SilentlyContinue
+    $null = 1..$WarmUp | ForEach-Object { if ($AsRows) { [pscustomobject]@{ TicketId = "W-$_"; Owner = 'ana'; Prompt = "warm-$_" } } else { "warm-$_" } } |
+        Invoke-CalStudioPrompt @invoke -ErrorAction SilentlyContinue
     $warmSeconds = $warmClock.Elapsed.TotalSeconds
     $warmCpuMs = ((Get-Cpu) - $c0).TotalMilliseconds
 }
@@ -49,16 +56,17 @@ Connect-CalStudio @connect
 
 foreach ($rep in 1..$Repeat) {
     [string[]] $prompts = foreach ($i in 1..$Count) { "$Prefix$(if ($Repeat -gt 1) { "r$rep-" })$i" }
+    $inputs = if ($AsRows) { $n = 0; foreach ($p in $prompts) { [pscustomobject]@{ TicketId = 'T-' + ++$n; Owner = 'ana'; Prompt = $p } } } else { $prompts }
     $errs = $null
     [GC]::Collect()
     $cpu0 = Get-Cpu
     $startedUnixMs = [DateTimeOffset]::UtcNow.ToUnixTimeMilliseconds()
     $clock = [System.Diagnostics.Stopwatch]::StartNew()
     if ($CheckRows) {
-        $answers = @($prompts | Invoke-CalStudioPrompt @throttle -ErrorAction SilentlyContinue -ErrorVariable errs)
+        $answers = @($inputs | Invoke-CalStudioPrompt @invoke -ErrorAction SilentlyContinue -ErrorVariable errs)
     } else {
         $answers = $null
-        $answered = ($prompts | Invoke-CalStudioPrompt @throttle -ErrorAction SilentlyContinue -ErrorVariable errs | Measure-Object).Count
+        $answered = ($inputs | Invoke-CalStudioPrompt @invoke -ErrorAction SilentlyContinue -ErrorVariable errs | Measure-Object).Count
     }
     $clock.Stop()
     $cpu1 = Get-Cpu

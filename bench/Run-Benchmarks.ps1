@@ -7,7 +7,8 @@ Starts its own emulators (tests/Support/Emulator.psm1, loopback only), runs ever
 process (so memory, CPU and import time are the module's alone), prints a table and writes it as markdown, with
 the machine, to out/bench/results.md. Each benchmark is one file in bench/scenarios/ (helpers they share:
 bench/BenchSupport.ps1); this runner only runs them and tabulates. Benchmarks: latency200, zero-latency, memory, import, pacing, soak, journal-open, inflight,
-scheme-fixed, scheme-sliding, scheme-bucket (rate-window schemes) and two-process.
+scheme-fixed, scheme-sliding, scheme-bucket (rate-window schemes), two-process, limiters (rate limiters with and
+without headers), journal-fsync and json-answers (CPU per row of -ResponseSchema against plain text).
 The baselines users would write are separate scripts in this folder:
 Baseline-InvokeRestMethodLoop.ps1, Baseline-ForEachParallel.ps1 and HttpClientBaseline/ (bare C# HttpClient).
 
@@ -89,6 +90,7 @@ $benchmarks = [ordered]@{
     'two-process'    = ${function:Invoke-TwoProcessBenchmark}
     'limiters'       = ${function:Invoke-LimitersBenchmark}
     'journal-fsync'  = ${function:Invoke-JournalFsyncBenchmark}
+    'json-answers'   = ${function:Invoke-JsonAnswersBenchmark}
 }
 $selected = @($benchmarks.Keys | Where-Object { $_ -like $Filter })
 if (-not $selected) { Write-Warning "No benchmark matches '$Filter' (known: $($benchmarks.Keys -join ', '))."; return }
