@@ -286,6 +286,38 @@ namespace CalStudio.Tests
         }
 
         [Fact]
+        public void Each_answer_shape_registers_one_type_whose_display_set_is_its_columns_and_a_refused_registration_falls_back_to_the_object()
+        {
+            var defined = new List<string>();
+            bool allow = true;
+            var columns = new AnswerColumns((type, shown) => { defined.Add(type + "=" + string.Join(",", shown)); return allow; });
+            PSObject Row(params string[] keys)
+            {
+                var output = new PSObject(new Response());
+                columns.Add(output, new Response { AnswerFields = keys.Select(k => new KeyValuePair<string, object>(k, "v")).ToList() }, n => false);
+                return output;
+            }
+            var first = Row("category", "priority");
+            Row("category", "priority");
+            var other = Row("category");
+            Row("category", "priority"); // an earlier shape again: already registered
+            Assert.Equal(new[]
+            {
+                AnswerColumns.TypeName + "#RowNumber,Category,Priority,AnswerFrom=RowNumber,Category,Priority,AnswerFrom",
+                AnswerColumns.TypeName + "#RowNumber,Category,AnswerFrom=RowNumber,Category,AnswerFrom",
+            }, defined);
+            Assert.Equal(new[] { AnswerColumns.TypeName + "#RowNumber,Category,Priority,AnswerFrom" }, first.TypeNames);
+            Assert.Null(first.Members["PSStandardMembers"]); // the type carries the display set, not each object
+            Assert.Equal(new[] { AnswerColumns.TypeName + "#RowNumber,Category,AnswerFrom" }, other.TypeNames);
+
+            allow = false;
+            var unregistered = Row("summary");
+            Assert.Equal(new[] { AnswerColumns.TypeName }, unregistered.TypeNames);
+            var set = (PSPropertySet)((PSMemberSet)unregistered.Members["PSStandardMembers"]).Members["DefaultDisplayPropertySet"];
+            Assert.Equal(new[] { "RowNumber", "Summary", "AnswerFrom" }, set.ReferencedPropertyNames);
+        }
+
+        [Fact]
         public void A_name_taken_by_a_column_or_a_response_property_is_kept_as_Answer_Name_with_one_warning()
         {
             var columns = new AnswerColumns();

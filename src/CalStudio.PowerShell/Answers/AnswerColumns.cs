@@ -16,16 +16,27 @@ namespace CalStudio.Answers
     internal sealed class AnswerColumns
     {
         public const string CollisionPrefix = "Answer_";
-        /// <summary>The output's type name: no view of its own, so the per-object default display set (the answer's columns) is what tables show.</summary>
+        /// <summary>The output's type name, followed by the shown columns: no view of its own, so its default display set (the answer's columns) is what tables show.</summary>
         public const string TypeName = "CalStudio.Response#Json";
         private const double MaxExactInteger = 9007199254740992; // 2^53
+        private const int MaxShapeTypes = 50; // answers with ever-new keys get a display set per object instead
 
         private readonly HashSet<string> _renamed = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         private readonly List<string> _pending = new List<string>();
         // Rows of a batch mostly share their answer's keys: the column names and the display set are made once per shape.
         private readonly Dictionary<string, string> _names = new Dictionary<string, string>(StringComparer.Ordinal);
         private readonly List<string> _shown = new List<string>();
+        private readonly Func<string, string[], bool> _defineType;
+        private readonly HashSet<string> _definedTypes = new HashSet<string>(StringComparer.Ordinal);
+        private string _shapeType; // the last shape's registered type name, or null: it has a per-object display set
         private PSMemberSet _display;
+
+        /// <param name="defineType">
+        /// Registers a type name whose default display set is the given columns (Update-TypeData), true if it could.
+        /// A registered type costs an object one type name; a per-object display set (the fallback) costs it a member
+        /// set copy, three times the CPU of the rest of the columns.
+        /// </param>
+        public AnswerColumns(Func<string, string[], bool> defineType = null) { _defineType = defineType; }
 
         /// <param name="taken">Whether the output already has a property of that name (a Response property or an input column).</param>
         public void Add(PSObject output, Response response, Func<string, bool> taken)
@@ -50,20 +61,23 @@ namespace CalStudio.Answers
                 shown.Add(name);
             }
             shown.Add(nameof(Response.AnswerFrom));
+            if (_display == null || !_shown.SequenceEqual(shown, StringComparer.Ordinal)) NewShape(shown);
             output.TypeNames.Clear();
+            if (_shapeType != null) { output.TypeNames.Add(_shapeType); return; }
             output.TypeNames.Add(TypeName);
-            output.Members.Add(DisplaySet(shown)); // copied into the object's own PSStandardMembers
+            output.Members.Add(_display); // copied into the object's own PSStandardMembers
         }
 
-        private PSMemberSet DisplaySet(List<string> shown)
+        private void NewShape(List<string> shown)
         {
-            if (_display == null || !_shown.SequenceEqual(shown, StringComparer.Ordinal))
-            {
-                _shown.Clear();
-                _shown.AddRange(shown);
-                _display = new PSMemberSet("PSStandardMembers", new PSMemberInfo[] { new PSPropertySet("DefaultDisplayPropertySet", shown.ToArray()) });
-            }
-            return _display;
+            _shown.Clear();
+            _shown.AddRange(shown);
+            string[] names = shown.ToArray();
+            _display = new PSMemberSet("PSStandardMembers", new PSMemberInfo[] { new PSPropertySet("DefaultDisplayPropertySet", names) });
+            string type = TypeName + "#" + string.Join(",", names);
+            bool known = _definedTypes.Contains(type) ||
+                         (_defineType != null && _definedTypes.Count < MaxShapeTypes && _defineType(type, names) && _definedTypes.Add(type));
+            _shapeType = known ? type : null;
         }
 
         private string CachedColumnName(string key)

@@ -24,12 +24,12 @@ namespace CalStudio.Answers
 
         private static void Check(object value, ResponseSchema s, string path, List<string> errors)
         {
-            if (s.Types != null && !s.Types.Any(t => IsType(value, t)))
+            if (s.Types != null && !IsAnyOf(value, s.Types))
             {
                 errors.Add(Where(path) + Show(value) + " is not " + string.Join(" or ", s.Types.Select(Article)));
                 return; // the other checks would only repeat the same fault
             }
-            if (s.Enum != null && !s.Enum.Any(e => JsonEquals(e, value)))
+            if (s.Enum != null && !IsOneOf(value, s.Enum))
                 errors.Add(Where(path) + Show(value) + " is not one of " + string.Join(", ", s.Enum.Select(e => e is string text ? text : Show(e))));
             switch (value)
             {
@@ -50,14 +50,19 @@ namespace CalStudio.Answers
 
         private static void CheckString(string text, ResponseSchema s, string path, List<string> errors)
         {
-            int length = new StringInfo(text).LengthInTextElements; // what a reader counts as characters, not UTF-16 units
-            if (s.MinLength.HasValue && length < s.MinLength.Value) errors.Add(Where(path) + "is " + length + " characters long, shorter than the minimum " + s.MinLength.Value);
-            if (s.MaxLength.HasValue && length > s.MaxLength.Value) errors.Add(Where(path) + "is " + length + " characters long, longer than the maximum " + s.MaxLength.Value);
+            if (s.MinLength.HasValue || s.MaxLength.HasValue) CheckLength(text, s, path, errors);
             if (s.Pattern == null) return;
             bool matches;
             try { matches = s.Pattern.IsMatch(text); }
             catch (RegexMatchTimeoutException) { matches = false; }
             if (!matches) errors.Add(Where(path) + Show(text) + " does not match the pattern " + s.Pattern);
+        }
+
+        private static void CheckLength(string text, ResponseSchema s, string path, List<string> errors)
+        {
+            int length = new StringInfo(text).LengthInTextElements; // what a reader counts as characters, not UTF-16 units
+            if (s.MinLength.HasValue && length < s.MinLength.Value) errors.Add(Where(path) + "is " + length + " characters long, shorter than the minimum " + s.MinLength.Value);
+            if (s.MaxLength.HasValue && length > s.MaxLength.Value) errors.Add(Where(path) + "is " + length + " characters long, longer than the maximum " + s.MaxLength.Value);
         }
 
         private static void CheckObject(Dictionary<string, object> o, ResponseSchema s, string path, List<string> errors)
@@ -70,6 +75,19 @@ namespace CalStudio.Answers
             if (s.AdditionalProperties) return;
             foreach (string name in o.Keys)
                 if (!known.Any(p => p.Key == name)) errors.Add(ResponseSchema.Child(path, name) + ": is not an allowed property");
+        }
+
+        // Index loops, not Any(lambda): a closure and an enumerator per value checked were a third of this class's cost per row.
+        private static bool IsAnyOf(object value, IReadOnlyList<string> types)
+        {
+            for (int i = 0; i < types.Count; i++) if (IsType(value, types[i])) return true;
+            return false;
+        }
+
+        private static bool IsOneOf(object value, IReadOnlyList<object> allowed)
+        {
+            for (int i = 0; i < allowed.Count; i++) if (JsonEquals(allowed[i], value)) return true;
+            return false;
         }
 
         private static bool IsType(object value, string type)

@@ -34,7 +34,9 @@ namespace CalStudio.Commands
         private bool _mayConfirm;
         private BatchProgress _progress;
         private IAnswerStage _answers;
-        private readonly AnswerColumns _answerColumns = new AnswerColumns();
+        private readonly AnswerColumns _answerColumns;
+
+        public InvokeCalStudioPromptCommand() { _answerColumns = new AnswerColumns(DefineAnswerType); }
 
         [Parameter(Position = 0, ValueFromPipelineByPropertyName = true), Alias("Question", "Text", "Input"), AllowNull, AllowEmptyString, PromptArgument]
         public string Prompt { get; set; }
@@ -157,6 +159,18 @@ namespace CalStudio.Commands
             if (renamed != null) WriteWarning(renamed);
             string answerRenamed = _answerColumns.TakeRenameWarning();
             if (answerRenamed != null) WriteWarning(answerRenamed);
+        }
+
+        /// <summary>A session type whose default display set is the answer's columns, so Format-Table shows them (once per answer shape).</summary>
+        private bool DefineAnswerType(string typeName, string[] columns)
+        {
+            try
+            {
+                InvokeCommand.InvokeScript("param($n, $c) Update-TypeData -TypeName $n -DefaultDisplayPropertySet $c -Force", false,
+                    System.Management.Automation.Runspaces.PipelineResultTypes.None, null, typeName, columns);
+                return true;
+            }
+            catch (RuntimeException) { return false; } // a restricted session: each object carries its own display set
         }
 
         void IBatchHost.WriteRowError(Response failed, ApiOutcome outcome, RowInput row) =>
