@@ -25,6 +25,9 @@ param(
     [string] $ResponseSchema,
     # Rows as Import-Csv gives them (TicketId, Owner, Prompt), not bare prompt strings.
     [switch] $AsRows,
+    # Each repeat runs the rows twice in this process, as plain text and then with -ResponseSchema: a baseline in the
+    # same process, alternating, so JIT tiering and GC state drift alike for both (each result says its Format).
+    [switch] $CompareWithText,
     [switch] $MeasureIdleCpu,
     [switch] $CheckRows
 )
@@ -35,7 +38,12 @@ if ($TimeoutSec -gt 0) { $connect.TimeoutSec = $TimeoutSec }
 if ($RequestsPerMinute -gt 0) { $connect.RequestsPerMinute = $RequestsPerMinute }
 if ($RetryDelaySec -ge 0) { $connect.RetryDelaySec = $RetryDelaySec }
 $invoke = if ($ThrottleLimit -gt 0) { @{ ThrottleLimit = $ThrottleLimit } } else { @{} }
-if ($ResponseSchema) { $invoke.ResponseSchema = $ResponseSchema }
+$formats = if ($CompareWithText) { 'Text', 'Json' } elseif ($ResponseSchema) { , 'Json' } else { , 'Text' }
+function Get-Invoke([string] $format) {
+    $call = $invoke.Clone()
+    if ($format -eq 'Json') { $call.ResponseSchema = $ResponseSchema }
+    $call
+}
 
 function Get-Cpu { (Get-Process -Id $PID).TotalProcessorTime }
 
@@ -46,8 +54,11 @@ if ($WarmUp -gt 0) {
     Connect-CalStudio @connect -BaseUri $(if ($WarmUpUri) { $WarmUpUri } else { $Uri })
     $c0 = Get-Cpu
     $warmClock = [System.Diagnostics.Stopwatch]::StartNew()
-    $null = 1..$WarmUp | ForEach-Object { if ($AsRows) { [pscustomobject]@{ TicketId = "W-$_"; Owner = 'ana'; Prompt = "warm-$_" } } else { "warm-$_" } } |
-        Invoke-CalStudioPrompt @invoke -ErrorAction SilentlyContinue
+    foreach ($format in $formats) {
+        $call = Get-Invoke $format
+        $null = 1..([int]($WarmUp / $formats.Count)) | ForEach-Object { if ($AsRows) { [pscustomobject]@{ TicketId = "W-$_"; Owner = 'ana'; Prompt = "warm-$_" } } else { "warm-$_" } } |
+            Invoke-CalStudioPrompt @call -ErrorAction SilentlyContinue
+    }
     $warmSeconds = $warmClock.Elapsed.TotalSeconds
     $warmCpuMs = ((Get-Cpu) - $c0).TotalMilliseconds
 }
@@ -55,63 +66,67 @@ if ($WarmUp -gt 0) {
 Connect-CalStudio @connect
 
 foreach ($rep in 1..$Repeat) {
-    [string[]] $prompts = foreach ($i in 1..$Count) { "$Prefix$(if ($Repeat -gt 1) { "r$rep-" })$i" }
-    $inputs = if ($AsRows) { $n = 0; foreach ($p in $prompts) { [pscustomobject]@{ TicketId = 'T-' + ++$n; Owner = 'ana'; Prompt = $p } } } else { $prompts }
-    $errs = $null
-    [GC]::Collect()
-    $cpu0 = Get-Cpu
-    $startedUnixMs = [DateTimeOffset]::UtcNow.ToUnixTimeMilliseconds()
-    $clock = [System.Diagnostics.Stopwatch]::StartNew()
-    if ($CheckRows) {
-        $answers = @($inputs | Invoke-CalStudioPrompt @invoke -ErrorAction SilentlyContinue -ErrorVariable errs)
-    } else {
-        $answers = $null
-        $answered = ($inputs | Invoke-CalStudioPrompt @invoke -ErrorAction SilentlyContinue -ErrorVariable errs | Measure-Object).Count
-    }
-    $clock.Stop()
-    $cpu1 = Get-Cpu
-    $wall = $clock.Elapsed
-
-    $idleCpuMs = $null
-    if ($MeasureIdleCpu) {
-        # The same wall time doing nothing, measured the same way: what the process burns anyway (timers, GC, tiering).
-        $i0 = Get-Cpu
-        Start-Sleep -Milliseconds ([int]$wall.TotalMilliseconds)
-        $idleCpuMs = ((Get-Cpu) - $i0).TotalMilliseconds
-    }
-
-    $result = [ordered]@{
-        Count     = $Count
-        Seconds   = $wall.TotalSeconds
-        # Wall-clock span of the run, so runs in several processes can be measured together.
-        StartedUnixMs = $startedUnixMs
-        EndedUnixMs   = $startedUnixMs + [long]$wall.TotalMilliseconds
-        CpuMs     = ($cpu1 - $cpu0).TotalMilliseconds
-        IdleCpuMs = $idleCpuMs
-        WarmCpuMs = $warmCpuMs
-        WarmSeconds = $warmSeconds
-        Errors    = @($errs).Count
-        InFlight  = (Get-CalStudioConnection).InFlightReason
-        ErrorIds  = @($errs | Group-Object { $_.FullyQualifiedErrorId -replace ',.*$', '' } | ForEach-Object { "$($_.Name)=$($_.Count)" })
-    }
-    if ($CheckRows) {
-        # Every row must end exactly once: one answer or one error, nothing missing or doubled.
-        $seen = @{}
-        foreach ($p in $prompts) { $seen[$p] = 0 }
-        foreach ($a in $answers) { $seen[[string]$a.Prompt]++ }
-        foreach ($e in $errs) { $t = $e.TargetObject; if ($t -is [psobject]) { $t = $t.BaseObject }; $seen[[string]$t]++ }
-        $result.Answered = $answers.Count
-        $result.Succeeded = @($answers | Where-Object Success).Count
-        $result.RowsNotExactlyOnce = @($seen.GetEnumerator() | Where-Object Value -ne 1).Count
-        $result.UnknownRows = $seen.Count - $prompts.Count
-        $inOrder = $true
-        for ($i = 1; $i -lt $answers.Count; $i++) {
-            if ([int]($answers[$i].Prompt -replace '\D', '') -lt [int]($answers[$i - 1].Prompt -replace '\D', '')) { $inOrder = $false; break }
+    foreach ($format in $formats) {
+        $call = Get-Invoke $format
+        [string[]] $prompts = foreach ($i in 1..$Count) { "$Prefix$(if ($Repeat -gt 1) { "r$rep-" })$(if ($CompareWithText) { "$format-" })$i" }
+        $inputs = if ($AsRows) { $n = 0; foreach ($p in $prompts) { [pscustomobject]@{ TicketId = 'T-' + ++$n; Owner = 'ana'; Prompt = $p } } } else { $prompts }
+        $errs = $null
+        [GC]::Collect()
+        $cpu0 = Get-Cpu
+        $startedUnixMs = [DateTimeOffset]::UtcNow.ToUnixTimeMilliseconds()
+        $clock = [System.Diagnostics.Stopwatch]::StartNew()
+        if ($CheckRows) {
+            $answers = @($inputs | Invoke-CalStudioPrompt @call -ErrorAction SilentlyContinue -ErrorVariable errs)
+        } else {
+            $answers = $null
+            $answered = ($inputs | Invoke-CalStudioPrompt @call -ErrorAction SilentlyContinue -ErrorVariable errs | Measure-Object).Count
         }
-        $result.InOrder = $inOrder
-    } else {
-        $result.Answered = $answered
-        $result.Succeeded = $answered
+        $clock.Stop()
+        $cpu1 = Get-Cpu
+        $wall = $clock.Elapsed
+
+        $idleCpuMs = $null
+        if ($MeasureIdleCpu) {
+            # The same wall time doing nothing, measured the same way: what the process burns anyway (timers, GC, tiering).
+            $i0 = Get-Cpu
+            Start-Sleep -Milliseconds ([int]$wall.TotalMilliseconds)
+            $idleCpuMs = ((Get-Cpu) - $i0).TotalMilliseconds
+        }
+
+        $result = [ordered]@{
+            Format    = $format
+            Count     = $Count
+            Seconds   = $wall.TotalSeconds
+            # Wall-clock span of the run, so runs in several processes can be measured together.
+            StartedUnixMs = $startedUnixMs
+            EndedUnixMs   = $startedUnixMs + [long]$wall.TotalMilliseconds
+            CpuMs     = ($cpu1 - $cpu0).TotalMilliseconds
+            IdleCpuMs = $idleCpuMs
+            WarmCpuMs = $warmCpuMs
+            WarmSeconds = $warmSeconds
+            Errors    = @($errs).Count
+            InFlight  = (Get-CalStudioConnection).InFlightReason
+            ErrorIds  = @($errs | Group-Object { $_.FullyQualifiedErrorId -replace ',.*$', '' } | ForEach-Object { "$($_.Name)=$($_.Count)" })
+        }
+        if ($CheckRows) {
+            # Every row must end exactly once: one answer or one error, nothing missing or doubled.
+            $seen = @{}
+            foreach ($p in $prompts) { $seen[$p] = 0 }
+            foreach ($a in $answers) { $seen[[string]$a.Prompt]++ }
+            foreach ($e in $errs) { $t = $e.TargetObject; if ($t -is [psobject]) { $t = $t.BaseObject }; $seen[[string]$t]++ }
+            $result.Answered = $answers.Count
+            $result.Succeeded = @($answers | Where-Object Success).Count
+            $result.RowsNotExactlyOnce = @($seen.GetEnumerator() | Where-Object Value -ne 1).Count
+            $result.UnknownRows = $seen.Count - $prompts.Count
+            $inOrder = $true
+            for ($i = 1; $i -lt $answers.Count; $i++) {
+                if ([int]($answers[$i].Prompt -replace '\D', '') -lt [int]($answers[$i - 1].Prompt -replace '\D', '')) { $inOrder = $false; break }
+            }
+            $result.InOrder = $inOrder
+        } else {
+            $result.Answered = $answered
+            $result.Succeeded = $answered
+        }
+        [pscustomobject]$result
     }
-    [pscustomobject]$result
 }

@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
-using System.Linq;
 using System.Management.Automation;
 using CalStudio.Client;
 
@@ -26,6 +25,8 @@ namespace CalStudio.Answers
         // Rows of a batch mostly share their answer's keys: the column names and the display set are made once per shape.
         private readonly Dictionary<string, string> _names = new Dictionary<string, string>(StringComparer.Ordinal);
         private readonly List<string> _shown = new List<string>();
+        private readonly List<string> _rowShown = new List<string>();
+        private readonly HashSet<string> _rowAdded = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         private readonly Func<string, string[], bool> _defineType;
         private readonly HashSet<string> _definedTypes = new HashSet<string>(StringComparer.Ordinal);
         private string _shapeType; // the last shape's registered type name, or null: it has a per-object display set
@@ -43,17 +44,20 @@ namespace CalStudio.Answers
         {
             var fields = response.AnswerFields;
             if (fields == null) return;
-            var shown = new List<string>(fields.Count + 2) { response.Key != null ? "Key" : "RowNumber" };
-            var added = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-            bool Has(string n) => taken(n) || added.Contains(n);
+            // One row at a time (the pipeline thread): the row's lists are reused, not made per row.
+            var shown = _rowShown;
+            var added = _rowAdded;
+            shown.Clear();
+            added.Clear();
+            shown.Add(response.Key != null ? "Key" : "RowNumber");
             foreach (var field in fields)
             {
                 string name = CachedColumnName(field.Key);
-                if (Has(name))
+                if (taken(name) || added.Contains(name))
                 {
                     if (_renamed.Add(name)) _pending.Add(name);
                     name = CollisionPrefix + name;
-                    if (Has(name)) continue; // "a" and "A" both renamed: the first keeps the column
+                    if (taken(name) || added.Contains(name)) continue; // "a" and "A" both renamed: the first keeps the column
                 }
                 added.Add(name);
                 // Checked above, so PowerShell need not look the name up among the adapted members again.
@@ -61,11 +65,18 @@ namespace CalStudio.Answers
                 shown.Add(name);
             }
             shown.Add(nameof(Response.AnswerFrom));
-            if (_display == null || !_shown.SequenceEqual(shown, StringComparer.Ordinal)) NewShape(shown);
+            if (_display == null || !SameShape(shown)) NewShape(shown);
             output.TypeNames.Clear();
             if (_shapeType != null) { output.TypeNames.Add(_shapeType); return; }
             output.TypeNames.Add(TypeName);
             output.Members.Add(_display); // copied into the object's own PSStandardMembers
+        }
+
+        private bool SameShape(List<string> shown)
+        {
+            if (shown.Count != _shown.Count) return false;
+            for (int i = 0; i < shown.Count; i++) if (!string.Equals(shown[i], _shown[i], StringComparison.Ordinal)) return false;
+            return true;
         }
 
         private void NewShape(List<string> shown)

@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
-using System.Linq;
 using System.Threading.Tasks;
 using CalStudio.Client;
 using CalStudio.Engine;
@@ -88,7 +87,8 @@ namespace CalStudio.Answers
             if (!found.Found) return new Verdict(null, new[] { found.Error });
             var errors = _schema == null ? new string[0] : SchemaValidator.Validate(found.Value, _schema);
             if (errors.Count > 0) return new Verdict(null, errors);
-            return new Verdict(new JsonAnswer(found.Value.ToList(), found.Source.Value), null);
+            // The reader's own dictionary, not a copy: it enumerates in the answer's order, as nothing is ever removed from it.
+            return new Verdict(new JsonAnswer(found.Value, found.Source.Value), null);
         }
 
         private StagedAnswer NotValid(ApiOutcome last, IReadOnlyList<string> errors, int attempts, TimeSpan duration, int reasks, string why)
