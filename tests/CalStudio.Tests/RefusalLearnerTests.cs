@@ -88,6 +88,24 @@ namespace CalStudio.Tests
         }
 
         [Fact]
+        internal void A_new_run_starts_from_the_rate_last_decided_not_from_the_earlier_runs_creep()
+        {
+            var state = new BudgetState();
+            var (cold, _) = Run(new SimServer(SimWindow.Sliding, Limit, Window), SimReset.Nothing, state, At(0.01));
+            var learned = BudgetState.Parse(state.Serialize()).Learned; // as the next process reads it from the state file
+            Assert.True(learned.DecidedSpacing > learned.Spacing, "the passes since the last decision crept the rate up");
+            long decided = learned.DecidedSpacing, crept = learned.Spacing;
+
+            var next = new RefusalRateLearner();
+            var s = new BudgetState { Learned = learned };
+            next.Started(s, cold.LastAnswer + TimeSpan.TicksPerSecond);
+            Assert.Equal(decided, s.Learned.Spacing);
+            s.Learned.Spacing = crept; // this run's own creep is its own: a later start of the same process keeps it
+            next.Started(s, cold.LastAnswer + 2 * TimeSpan.TicksPerSecond);
+            Assert.Equal(crept, s.Learned.Spacing);
+        }
+
+        [Fact]
         internal void A_limit_that_halves_mid_run_is_followed_down()
         {
             var server = new SimServer(SimWindow.Sliding, Limit, Window);

@@ -29,8 +29,10 @@ namespace CalStudio.Quota
         public long CutAt;
         public long PassedSinceCut;
         public long RefusedSpacing;
+        /// <summary>The spacing the learner last decided (the probe's estimate or a cut), before the creep: where a new process starts.</summary>
+        public long DecidedSpacing;
 
-        private long[] Fields() => new[] { Spacing, From, BurstStart, BurstPassed, RefusedAt, PassedSince, ProbeAt, ProbeGap, CutAt, PassedSinceCut, RefusedSpacing };
+        private long[] Fields() => new[] { Spacing, From, BurstStart, BurstPassed, RefusedAt, PassedSince, ProbeAt, ProbeGap, CutAt, PassedSinceCut, RefusedSpacing, DecidedSpacing };
 
         public string Serialize() => Tag + string.Join("/", Fields().Select(v => v.ToString(CultureInfo.InvariantCulture)));
 
@@ -42,7 +44,7 @@ namespace CalStudio.Quota
             return new LearnedRate
             {
                 Spacing = Part(0), From = Part(1), BurstStart = Part(2), BurstPassed = Part(3), RefusedAt = Part(4), PassedSince = Part(5),
-                ProbeAt = Part(6), ProbeGap = Part(7), CutAt = Part(8), PassedSinceCut = Part(9), RefusedSpacing = Part(10),
+                ProbeAt = Part(6), ProbeGap = Part(7), CutAt = Part(8), PassedSinceCut = Part(9), RefusedSpacing = Part(10), DecidedSpacing = Part(11),
             };
         }
 

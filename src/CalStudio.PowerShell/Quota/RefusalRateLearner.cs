@@ -17,6 +17,7 @@ namespace CalStudio.Quota
     ///   limiter kept), at most 90 % of the refused rate; to 70 % while that measure is too short to say. After a long
     ///   run of passes, the creep went just past the limit: back 10 %.
     /// - Each pass creeps the rate up 0.2 %, for a minute after a cut no higher than 95 % of the rate that was refused.
+    ///   A new process starts from the rate last decided (the estimate or the cut), not from the creep.
     /// State is <see cref="LearnedRate"/> in <see cref="BudgetState"/>, changed under the budget's lock.
     /// </summary>
     internal sealed class RefusalRateLearner
@@ -68,8 +69,12 @@ namespace CalStudio.Quota
         /// <summary>A start was reserved at <paramref name="start"/>: while searching, it is the probe, alone until answered.</summary>
         public void Started(BudgetState s, long start)
         {
+            bool firstHere = Interlocked.Read(ref _firstStart) == 0;
             NoteStart(start);
             var l = s.Learned;
+            // A new run starts from the rate last decided, not from where an earlier run's creep left it: the creep
+            // passed there by luck as often as not (a fixed window's phase), and a second run must not pay for it in refusals.
+            if (firstHere && l.Spacing > 0 && l.DecidedSpacing > l.Spacing) l.Spacing = l.DecidedSpacing;
             if (l.Spacing > 0 || l.RefusedAt == 0) return;
             l.ProbeAt = start + ProbeTimeout;
             l.CutAt = start; // while searching: the probe's start
@@ -124,7 +129,7 @@ namespace CalStudio.Quota
             // a rate refused just past the limit goes back 10 %, not 30 % (and a run then starts near the limit, not below it).
             if (!longRun && Measured(l, t) is double kept) next = Math.Min(rate * StepBack, kept * MeasuredShare);
             l.RefusedSpacing = l.Spacing;
-            l.Spacing = (long)(TimeSpan.TicksPerSecond / next);
+            l.Spacing = l.DecidedSpacing = (long)(TimeSpan.TicksPerSecond / next);
             l.CutAt = t;
             l.PassedSinceCut = 0;
             Interlocked.Exchange(ref _passedHere, 0);
@@ -144,7 +149,7 @@ namespace CalStudio.Quota
                     return;
                 }
                 // The probe passed: the limiter let BurstPassed through between the burst's start and the probe's.
-                l.Spacing = Math.Max(TimeSpan.TicksPerMillisecond, (long)((l.CutAt - l.BurstStart) * Margin / l.BurstPassed));
+                l.Spacing = l.DecidedSpacing = Math.Max(TimeSpan.TicksPerMillisecond, (long)((l.CutAt - l.BurstStart) * Margin / l.BurstPassed));
                 l.CutAt = t;
                 l.ProbeAt = 0;
                 l.PassedSinceCut = 1;
