@@ -128,34 +128,26 @@ namespace CalStudio.Quota
         /// <summary>A request went straight through (nothing to pace by): the learner counts the burst a first refusal ends.</summary>
         internal void StartedUnpaced(long t) => _learner.NoteStart(t);
 
-        internal struct Decision
-        {
-            /// <summary>Ticks to wait; then start when Reserved, else decide again.</summary>
-            public long Wait;
-            public bool Reserved;
-            public ApiOutcome Denied;
-        }
-
-        internal Decision Decide(BudgetState s, long t)
+        internal PacerDecision Decide(BudgetState s, long t)
         {
             var now = new DateTimeOffset(t, TimeSpan.Zero);
             int today = Today(now);
             if (s.Day != today) { s.Day = today; s.DayCount = 0; }
-            if (_spentDay.Check(s, now) is ApiOutcome spentDay) return new Decision { Denied = spentDay };
+            if (_spentDay.Check(s, now) is ApiOutcome spentDay) return new PacerDecision { Denied = spentDay };
 
             if (_perDay.HasValue && s.DayCount >= _perDay.Value)
             {
                 var midnight = new DateTimeOffset(now.UtcDateTime.Date.AddDays(1), TimeSpan.Zero);
                 var denied = ApiOutcome.Failure(ErrorIds.DailyQuotaExhausted, 0,
                     "Today's " + _perDay.Value + " requests (-RequestsPerDay) are used up on this machine.").WithHeaders(null, null, midnight - now);
-                return new Decision { Denied = denied };
+                return new PacerDecision { Denied = denied };
             }
 
             if (s.PauseUntil - t > _maxPause) s.PauseUntil = 0; // stored by an older version or another setting: never sleep that long
-            if (s.PauseUntil > t) return new Decision { Wait = s.PauseUntil - t };
+            if (s.PauseUntil > t) return new PacerDecision { Wait = s.PauseUntil - t };
             s.PauseUntil = 0;
             long searching = _learner.WaitBeforeStart(s, t, PollInterval);
-            if (searching > 0) return new Decision { Wait = searching };
+            if (searching > 0) return new PacerDecision { Wait = searching };
 
             if (s.WindowReset != 0 && s.WindowReset <= t)
             {
@@ -169,25 +161,25 @@ namespace CalStudio.Quota
             if (HeadersApply(s) && s.WindowLeft <= 0)
             {
                 // Room the answers showed, held only by requests still on their way: their answers may free it (out of order).
-                if (s.WindowReset > t && s.ServerLeft > 0) return new Decision { Wait = Math.Min(s.WindowReset - t + WindowMargin, PollInterval) };
-                if (s.WindowReset > t) return new Decision { Wait = s.WindowReset - t + WindowMargin };
+                if (s.WindowReset > t && s.ServerLeft > 0) return new PacerDecision { Wait = Math.Min(s.WindowReset - t + WindowMargin, PollInterval) };
+                if (s.WindowReset > t) return new PacerDecision { Wait = s.WindowReset - t + WindowMargin };
                 // No Reset header, room held only by requests in flight: their answers tell whether it is really spent
                 // (a probe sent now would get an older request's answer taken for its own). A turn abandoned on the
                 // wire never answers, so this wait ends a probe timeout after the last start.
-                if (s.ResetSent == 0 && s.ServerLeft > 0 && t < s.LastStart + ProbeTimeout) return new Decision { Wait = PollInterval };
+                if (s.ResetSent == 0 && s.ServerLeft > 0 && t < s.LastStart + ProbeTimeout) return new PacerDecision { Wait = PollInterval };
                 // No Reset header: wait a learned window after it was last found open, then probe with one request;
                 // its answer says how many are left, or its 429's Retry-After how long the window really is.
-                if (s.ProbeUntil > t) return new Decision { Wait = Math.Min(s.ProbeUntil - t, PollInterval) };
+                if (s.ProbeUntil > t) return new PacerDecision { Wait = Math.Min(s.ProbeUntil - t, PollInterval) };
                 if (s.ResetSent != 0 && s.ProbeUntil == 0)
                 {
                     // The window turned and this window's requests are spent before any answer brought its Reset: wait for one.
                     s.ProbeUntil = t + ProbeTimeout;
-                    return new Decision { Wait = PollInterval };
+                    return new PacerDecision { Wait = PollInterval };
                 }
                 long opensAt = s.WindowLength > 0 && s.WindowOpened > 0 ? s.WindowOpened + s.WindowLength : 0;
                 // A bucket refills a request at least every RefillTicks: after the last start, one more can pass.
                 if (s.RefillTicks > 0 && opensAt > 0) opensAt = Math.Max(opensAt, s.LastStart + s.RefillTicks);
-                if (opensAt > t) return new Decision { Wait = opensAt - t + WindowMargin };
+                if (opensAt > t) return new PacerDecision { Wait = opensAt - t + WindowMargin };
                 s.ProbeUntil = t + ProbeTimeout;
                 s.WindowOpened = t;
             }
@@ -198,7 +190,7 @@ namespace CalStudio.Quota
                 long spacing = Math.Max(s.WindowLimit > 0 && s.ServerLeft <= 0 ? Spacing * 104 / 100 : Spacing, _learner.Spacing(s));
                 start = Math.Max(t, s.NextSlot);
                 // Slots are taken at most one ahead, so the check below sees the answers of the slots before.
-                if (start - t > spacing) return new Decision { Wait = start - t - spacing };
+                if (start - t > spacing) return new PacerDecision { Wait = start - t - spacing };
                 if (_perMinute.HasValue && PlanOverranWindow(s, start)) start = s.WindowReset + WindowMargin;
                 s.NextSlot = start + spacing;
             }
@@ -207,7 +199,7 @@ namespace CalStudio.Quota
             s.LastStart = start;
             _learner.Started(s, start);
             if (s.WindowLimit > 0) s.WindowLeft--;
-            return new Decision { Wait = start - t, Reserved = true };
+            return new PacerDecision { Wait = start - t, Reserved = true };
         }
 
         /// <summary>
