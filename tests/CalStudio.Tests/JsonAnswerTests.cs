@@ -318,6 +318,14 @@ namespace CalStudio.Tests
         }
 
         [Fact]
+        public void A_comma_in_an_answers_name_makes_a_type_of_its_own_not_the_type_of_two_names()
+        {
+            Assert.NotEqual(AnswerColumns.ShapeTypeName(new[] { "RowNumber", "A,b", "AnswerFrom" }), AnswerColumns.ShapeTypeName(new[] { "RowNumber", "A", "b", "AnswerFrom" }));
+            Assert.NotEqual(AnswerColumns.ShapeTypeName(new[] { "A\\", "b" }), AnswerColumns.ShapeTypeName(new[] { "A\\,b" }));
+            Assert.Equal(AnswerColumns.TypeName + "#RowNumber,A\\,b,AnswerFrom", AnswerColumns.ShapeTypeName(new[] { "RowNumber", "A,b", "AnswerFrom" }));
+        }
+
+        [Fact]
         public void A_name_taken_by_a_column_or_a_response_property_is_kept_as_Answer_Name_with_one_warning()
         {
             var columns = new AnswerColumns();

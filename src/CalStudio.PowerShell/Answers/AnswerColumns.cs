@@ -28,9 +28,9 @@ namespace CalStudio.Answers
         private readonly List<string> _rowShown = new List<string>();
         private readonly HashSet<string> _rowAdded = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         private readonly Func<string, string[], bool> _defineType;
-        private readonly HashSet<string> _definedTypes = new HashSet<string>(StringComparer.Ordinal);
+        private readonly HashSet<string> _definedTypes = new HashSet<string>(StringComparer.OrdinalIgnoreCase); // as PowerShell compares type names
         private string _shapeType; // the last shape's registered type name, or null: it has a per-object display set
-        private PSMemberSet _display;
+        private PSMemberSet _display; // the last shape's display set when it has no registered type
 
         /// <param name="defineType">
         /// Registers a type name whose default display set is the given columns (Update-TypeData), true if it could.
@@ -46,31 +46,32 @@ namespace CalStudio.Answers
             if (fields == null) return;
             // One row at a time (the pipeline thread): the row's lists are reused, not made per row.
             var shown = _rowShown;
-            var added = _rowAdded;
             shown.Clear();
-            added.Clear();
+            _rowAdded.Clear();
             shown.Add(response.Key != null ? "Key" : "RowNumber");
             foreach (var field in fields)
             {
                 string name = CachedColumnName(field.Key);
-                if (taken(name) || added.Contains(name))
+                if (Taken(name, taken))
                 {
                     if (_renamed.Add(name)) _pending.Add(name);
                     name = CollisionPrefix + name;
-                    if (taken(name) || added.Contains(name)) continue; // "a" and "A" both renamed: the first keeps the column
+                    if (Taken(name, taken)) continue; // "a" and "A" both renamed: the first keeps the column
                 }
-                added.Add(name);
+                _rowAdded.Add(name);
                 // Checked above, so PowerShell need not look the name up among the adapted members again.
                 output.Properties.Add(new PSNoteProperty(name, Cell(field.Value)), true);
                 shown.Add(name);
             }
             shown.Add(nameof(Response.AnswerFrom));
-            if (_display == null || !SameShape(shown)) NewShape(shown);
+            if (!SameShape(shown)) NewShape(shown);
             output.TypeNames.Clear();
             if (_shapeType != null) { output.TypeNames.Add(_shapeType); return; }
             output.TypeNames.Add(TypeName);
             output.Members.Add(_display); // copied into the object's own PSStandardMembers
         }
+
+        private bool Taken(string name, Func<string, bool> taken) => taken(name) || _rowAdded.Contains(name);
 
         private bool SameShape(List<string> shown)
         {
@@ -84,11 +85,28 @@ namespace CalStudio.Answers
             _shown.Clear();
             _shown.AddRange(shown);
             string[] names = shown.ToArray();
-            _display = new PSMemberSet("PSStandardMembers", new PSMemberInfo[] { new PSPropertySet("DefaultDisplayPropertySet", names) });
-            string type = TypeName + "#" + string.Join(",", names);
+            string type = ShapeTypeName(names);
             bool known = _definedTypes.Contains(type) ||
                          (_defineType != null && _definedTypes.Count < MaxShapeTypes && _defineType(type, names) && _definedTypes.Add(type));
             _shapeType = known ? type : null;
+            _display = known ? null : new PSMemberSet("PSStandardMembers", new PSMemberInfo[] { new PSPropertySet("DefaultDisplayPropertySet", names) });
+        }
+
+        /// <summary>
+        /// TypeName#Col1,Col2,...: a comma or backslash inside a name is escaped, so the answer {"a,b":1} and the answer
+        /// {"a":1,"b":2} are two types, not one whose display set the later shape would overwrite.
+        /// </summary>
+        internal static string ShapeTypeName(IEnumerable<string> columns)
+        {
+            var text = new System.Text.StringBuilder(TypeName).Append('#');
+            bool first = true;
+            foreach (string column in columns)
+            {
+                if (!first) text.Append(',');
+                first = false;
+                text.Append(column.Replace("\\", "\\\\").Replace(",", "\\,"));
+            }
+            return text.ToString();
         }
 
         private string CachedColumnName(string key)
