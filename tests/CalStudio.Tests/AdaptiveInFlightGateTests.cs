@@ -255,6 +255,36 @@ namespace CalStudio.Tests
         }
 
         [Fact]
+        public async Task Follow_ups_wait_ahead_of_first_attempts_in_their_own_order_and_a_cancelled_one_keeps_the_order()
+        {
+            var now = TimeSpan.Zero;
+            var gate = new AdaptiveInFlightGate(1, () => null, () => now);
+            await gate.EnterAsync(CancellationToken.None);
+            var waiting = new List<KeyValuePair<string, Task>>();
+            using (var cancel = new CancellationTokenSource())
+            {
+                void Wait(string name, bool followUp, CancellationToken token = default) => waiting.Add(new KeyValuePair<string, Task>(name, gate.EnterAsync(token, followUp)));
+                Wait("row 2", false);
+                Wait("row 3", false);
+                Wait("re-ask 1", true);
+                Wait("retry 1", true, cancel.Token);
+                Wait("row 4", false);
+                Wait("retry 2", true);
+                cancel.Cancel(); // a follow-up leaves the queue: the next one still goes after re-ask 1
+                await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting[3].Value);
+                waiting.RemoveAt(3);
+                Wait("re-ask 2", true);
+            }
+            var admitted = new List<string>();
+            for (int i = 0; i < 6; i++)
+            {
+                gate.Exit(new AttemptReport(null, TimeSpan.Zero)); // one slot frees, one waiter takes it
+                admitted.AddRange(waiting.Where(w => w.Value.IsCompleted && !admitted.Contains(w.Key)).Select(w => w.Key));
+            }
+            Assert.Equal(new[] { "re-ask 1", "retry 2", "re-ask 2", "row 2", "row 3", "row 4" }, admitted);
+        }
+
+        [Fact]
         public async Task A_cancelled_waiter_leaves_the_queue_without_a_slot()
         {
             var now = TimeSpan.Zero;

@@ -83,6 +83,19 @@ Describe 'Re-asks: counted, paced and in -WhatIf' {
         (Get-CalStudioConnection).RequestsToday | Should -Be (28 + $tooMany)
     }
 
+    It 'sends a re-ask ahead of the rows not yet sent, so a paid answer is finished (and journaled) before new rows are paid for' {
+        Reset-CalStudioEmulator $emu
+        # 40 rows; the first is invalid, all others valid. Its re-ask must not wait behind the 39 others.
+        $rows = 1..40 | ForEach-Object { Ticket "Q$_" $(if ($_ -eq 1) { 'invalid' } else { 'whole' }) "queued ticket $_" }
+        $out = @($rows | Invoke-CalStudioPrompt -ResponseSchema $schemaPath -KeyProperty TicketId -ThrottleLimit 2)
+        $out.Count | Should -Be 40
+        $out[0].Reasks | Should -Be 1
+        $order = @(Get-CalStudioEmulatorRequests $emu -Last 100 | ForEach-Object { ($_.body | ConvertFrom-Json).prompt })
+        $order.Count | Should -Be 41
+        $reaskAt = [array]::FindIndex([string[]]$order, [Predicate[string]] { param($p) $p.StartsWith($reaskOpening) })
+        $reaskAt | Should -BeLessThan 10 -Because 'two in flight: the re-ask takes the first slot free after the invalid answer, not the 41st'
+    }
+
     It 'gives -WhatIf an upper bound that includes the re-asks, and the rate seen so far from the journal' {
         $journal = Join-Path $TestDrive 'whatif.jsonl'
         $before = Requests $emu

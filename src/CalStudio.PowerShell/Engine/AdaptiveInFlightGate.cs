@@ -60,7 +60,7 @@ namespace CalStudio.Engine
         private readonly Func<double?> _allowedPerSecond;
         private readonly Func<TimeSpan> _clock;
         private readonly TimeSpan? _refreshEvery;
-        private readonly LinkedList<Waiter> _waiters = new LinkedList<Waiter>();
+        private readonly FollowUpFirstQueue<Waiter> _waiters = new FollowUpFirstQueue<Waiter>();
         private TaskCompletionSource<bool> _idle = NewIdle(completed: true);
 
         private int _inFlight;
@@ -114,7 +114,7 @@ namespace CalStudio.Engine
         /// <summary>The level and why, e.g. "12 in flight: 2.0/s × 5.1 s latency".</summary>
         public string Reason { get { lock (_sync) return DescribeLocked(); } }
 
-        public Task EnterAsync(CancellationToken cancel)
+        public Task EnterAsync(CancellationToken cancel, bool followUp = false)
         {
             cancel.ThrowIfCancellationRequested();
             Waiter waiter;
@@ -128,7 +128,7 @@ namespace CalStudio.Engine
                     return Task.CompletedTask;
                 }
                 waiter = new Waiter();
-                var node = _waiters.AddLast(waiter);
+                var node = _waiters.Add(waiter, followUp);
                 if (cancel.CanBeCanceled)
                     waiter.Registration = cancel.Register(() => CancelWaiter(node));
                 ScheduleRefresh();
@@ -318,8 +318,7 @@ namespace CalStudio.Engine
             List<Waiter> admitted = null;
             while (_waiters.Count > 0 && _inFlight < _level)
             {
-                var waiter = _waiters.First.Value;
-                _waiters.RemoveFirst();
+                var waiter = _waiters.TakeFirst();
                 TakeSlot(now);
                 (admitted ?? (admitted = new List<Waiter>())).Add(waiter);
             }
@@ -340,8 +339,7 @@ namespace CalStudio.Engine
         {
             lock (_sync)
             {
-                if (node.List == null) return; // already admitted
-                _waiters.Remove(node);
+                if (!_waiters.Remove(node)) return; // already admitted
             }
             node.Value.Entered.TrySetCanceled();
         }

@@ -20,7 +20,8 @@ namespace CalStudio.Engine
     /// </summary>
     internal interface IInFlightGate
     {
-        Task EnterAsync(CancellationToken cancel);
+        /// <param name="followUp">A retry or a re-ask of a row already sent: it waits ahead of first attempts.</param>
+        Task EnterAsync(CancellationToken cancel, bool followUp = false);
         void Exit(AttemptReport report);
         int InFlight { get; }
         /// <summary>Completes when no attempt holds a slot.</summary>
@@ -44,7 +45,8 @@ namespace CalStudio.Engine
         public int Limit { get; }
         public int InFlight { get { lock (_gate) return _inFlight; } }
 
-        public async Task EnterAsync(CancellationToken cancel)
+        /// <summary>In arrival order (a semaphore's): a follow-up has no priority here.</summary>
+        public async Task EnterAsync(CancellationToken cancel, bool followUp = false)
         {
             await _slots.WaitAsync(cancel).ConfigureAwait(false);
             lock (_gate)

@@ -199,8 +199,10 @@ namespace CalStudio.Engine
                 if (_window.DebugSink != null)
                     trace = t => _window.DebugNote(t.Describe(label, row.Prompt, Pacing()));
                 // The answer stage sends the prompt, and any re-asks, through the same sender: paced, budgeted, stoppable.
+                // A re-ask (every send after the first) is a follow-up: it goes ahead of rows not yet sent.
+                int sends = 0;
                 var staged = await _answers.SendAsync(request, r => _sender.SendAsync(r, _stop.NoNewAttempts, _stop.Abort,
-                    note => _window.Note(label + ": " + note), trace)).ConfigureAwait(false);
+                    note => _window.Note(label + ": " + note), trace, followUp: sends++ > 0)).ConfigureAwait(false);
                 var sent = staged.Sent;
                 if (sent.NotSent) return RowOutcome.NotSent(row);
                 result = RowOutcome.Ended(row, sent.Outcome, sent.Attempts, sent.Duration, _keys.DisplayKey(row));

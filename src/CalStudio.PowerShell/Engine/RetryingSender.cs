@@ -93,8 +93,9 @@ namespace CalStudio.Engine
         /// <param name="noNewAttempts">Ends waits for a slot, a turn or a backoff: the prompt ends unsent.</param>
         /// <param name="abort">Cancels an attempt on the wire. Either token firing throws OperationCanceledException.</param>
         /// <param name="trace">Told of every attempt for -Debug; null when nobody traces (nothing is measured for it then).</param>
+        /// <param name="followUp">The row was sent before (this is a JSON re-ask): even its first attempt waits ahead of new rows, as retries do.</param>
         public async Task<SendResult> SendAsync(PromptRequest request, CancellationToken noNewAttempts, CancellationToken abort, Action<string> note,
-                                                Action<AttemptTrace> trace = null)
+                                                Action<AttemptTrace> trace = null, bool followUp = false)
         {
             Stopwatch sinceFirstSend = null;
             TimeSpan Elapsed() => sinceFirstSend?.Elapsed ?? TimeSpan.Zero;
@@ -105,7 +106,7 @@ namespace CalStudio.Engine
                 // would go stale, and stale turns released together are a burst.
                 var waited = trace != null ? Stopwatch.StartNew() : null;
                 TimeSpan slotWait = TimeSpan.Zero, pacerWait = TimeSpan.Zero;
-                await _inFlight.EnterAsync(noNewAttempts).ConfigureAwait(false);
+                await _inFlight.EnterAsync(noNewAttempts, followUp || attempt > 1).ConfigureAwait(false);
                 if (waited != null) { slotWait = waited.Elapsed; waited.Restart(); }
                 var onWire = new Stopwatch();
                 bool started = false, turnTaken = false;
