@@ -237,7 +237,7 @@ namespace CalStudio.Tests
         private sealed class SlowTurnPacer : IPacer
         {
             public Task<ApiOutcome> WaitTurnAsync(CancellationToken cancel) => Task.Delay(TimeSpan.FromSeconds(1), cancel).ContinueWith(_ => (ApiOutcome)null);
-            public Task ObserveAsync(ApiOutcome outcome, CancellationToken cancel) => Task.CompletedTask;
+            public Task<ApiOutcome> ObserveAsync(ApiOutcome outcome, int besideOnWire, CancellationToken cancel) => Task.FromResult(outcome);
             public void TurnAbandoned() { }
         }
 

@@ -77,7 +77,7 @@ namespace CalStudio.Tests
         {
             var first = new RequestPacer(new SharedBudget(StatePath), null, null);
             await first.ObserveAsync(ApiOutcome.Failure(ErrorIds.DailyQuotaExhausted, 429, "Daily quota exceeded.")
-                .WithHeaders(null, null, TimeSpan.FromHours(3)), CancellationToken.None);
+                .WithHeaders(null, null, TimeSpan.FromHours(3)), 0, CancellationToken.None);
             var state = BudgetState.Parse(File.ReadAllText(StatePath));
             Assert.InRange(new DateTimeOffset(state.DaySpentUntil, TimeSpan.Zero), DateTimeOffset.UtcNow.AddHours(2.9), DateTimeOffset.UtcNow.AddHours(3.1));
 
@@ -105,7 +105,7 @@ namespace CalStudio.Tests
 
             var other = new RequestPacer(new SharedBudget(StatePath + "2"), null, null);
             File.WriteAllText(StatePath + "2", new BudgetState { DaySpentUntil = DateTimeOffset.UtcNow.AddHours(1).UtcTicks }.Serialize());
-            await other.ObserveAsync(Answer(200), CancellationToken.None); // a process that never saw the mark got an answer
+            await other.ObserveAsync(Answer(200), 0, CancellationToken.None); // a process that never saw the mark got an answer
             Assert.Equal(0, BudgetState.Parse(File.ReadAllText(StatePath + "2")).DaySpentUntil);
         }
 

@@ -72,6 +72,16 @@ namespace CalStudio.Client
                 IsRefusal = IsRefusal && kind == OutcomeKind.Transient,
             };
 
+        /// <summary>A proxy's 503 page taken for the app's connection limit, not a rate limiter's refusal (<see cref="Quota.OverloadTell"/>).</summary>
+        internal ApiOutcome AsOverload(int besideOnWire) =>
+            new ApiOutcome
+            {
+                Kind = OutcomeKind.Transient, ErrorId = ErrorIds.ServerError, StatusCode = StatusCode, Message = Message,
+                ApiErrorCode = ApiErrorCode, RequestId = RequestId, RetryAfter = RetryAfter, RateLimit = RateLimit, Cause = Cause,
+                ErrorMessage = "HTTP " + StatusCode + ": a proxy's page, answered at once with " + besideOnWire +
+                               " other requests on the wire, more than answers pass with: the app is overloaded, so fewer go at a time.",
+            };
+
         /// <summary>The same answer as a rate limiter's refusal, with the ErrorId and words of one.</summary>
         internal ApiOutcome AsRefusal(string errorMessage) =>
             new ApiOutcome

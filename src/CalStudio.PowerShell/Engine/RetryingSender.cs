@@ -49,7 +49,9 @@ namespace CalStudio.Engine
     {
         /// <summary>Waits for this request's turn; returns a refusal instead when the local daily count is spent.</summary>
         Task<ApiOutcome> WaitTurnAsync(CancellationToken cancel);
-        Task ObserveAsync(ApiOutcome outcome, CancellationToken cancel);
+        /// <summary>Learns from an answer; returns it as the pacer took it (a proxy's 503 page may be the app's overload, not a refusal).</summary>
+        /// <param name="besideOnWire">The batch's other requests on the wire when this one was sent.</param>
+        Task<ApiOutcome> ObserveAsync(ApiOutcome outcome, int besideOnWire, CancellationToken cancel);
         /// <summary>A turn granted by <see cref="WaitTurnAsync"/> ended with no answer to observe.</summary>
         void TurnAbandoned();
     }
@@ -78,6 +80,7 @@ namespace CalStudio.Engine
         private readonly IPacer _pacer;
         private readonly IInFlightGate _inFlight;
         private readonly IAttemptPolicy _policy;
+        private int _onWire; // this batch's attempts sent and not yet answered
 
         /// <param name="send">One attempt (the client with the key and timeout); throws OperationCanceledException only when its token fires.</param>
         public RetryingSender(Func<PromptRequest, CancellationToken, Task<ApiOutcome>> send, RetrySettings settings, IPacer pacer,
@@ -126,10 +129,12 @@ namespace CalStudio.Engine
                     noNewAttempts.ThrowIfCancellationRequested(); // a stop may have come during the turn's wait
                     if (sinceFirstSend == null) sinceFirstSend = Stopwatch.StartNew();
                     onWire.Start();
-                    outcome = await _send(request, abort).ConfigureAwait(false);
+                    int beside = Interlocked.Increment(ref _onWire) - 1;
+                    try { outcome = await _send(request, abort).ConfigureAwait(false); }
+                    finally { Interlocked.Decrement(ref _onWire); }
                     onWire.Stop();
                     // Learned while the slot is still held: the next prompt to take it is paced by this answer's headers.
-                    await _pacer.ObserveAsync(outcome, CancellationToken.None).ConfigureAwait(false);
+                    outcome = await _pacer.ObserveAsync(outcome, beside, CancellationToken.None).ConfigureAwait(false);
                 }
                 finally
                 {

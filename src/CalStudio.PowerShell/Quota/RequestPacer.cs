@@ -55,6 +55,7 @@ namespace CalStudio.Quota
         private readonly RefusalRateLearner _learner = new RefusalRateLearner(); // the rate when refusals say nothing
         private double _refusalPerSecond; // the learner's, written under the budget lock
         private int _refusals;
+        private readonly OverloadTell _overloads = new OverloadTell(); // a 503 page from a busy app's proxy is not a refusal
         // Within a window with a Reset, as this process saw it (written under the budget lock): at its first answer, all the
         // server had counted and the turns this process had ended; later turns ended (answered, with headers or not, or
         // abandoned) are accounted one each. The server's count beyond the accounted is requests still in flight whose
@@ -222,12 +223,13 @@ namespace CalStudio.Quota
         }
 
         /// <summary>Learns from an answer: rate-limit headers, and a 429's Retry-After as a pause for every request.</summary>
-        public void Observe(ApiOutcome outcome) => ObserveAsync(outcome, CancellationToken.None).GetAwaiter().GetResult();
+        public void Observe(ApiOutcome outcome) => ObserveAsync(outcome, 0, CancellationToken.None).GetAwaiter().GetResult();
 
         /// <summary>As <see cref="Observe(ApiOutcome)"/>, without blocking a pool thread while another process holds the state file.</summary>
-        public async Task ObserveAsync(ApiOutcome outcome, CancellationToken cancel)
+        public async Task<ApiOutcome> ObserveAsync(ApiOutcome outcome, int besideOnWire, CancellationToken cancel)
         {
-            if (outcome == null) return;
+            if (outcome == null) return null;
+            outcome = _overloads.Judge(outcome, besideOnWire);
             await _spentDay.ObserveAsync(outcome, cancel).ConfigureAwait(false);
             int othersInFlight = EndTurn();
             if (outcome.IsRefusal) Interlocked.Increment(ref _refusals);
@@ -235,8 +237,9 @@ namespace CalStudio.Quota
             _answered = true;
             if (first && _perMinute.HasValue) // the schedule restarts behind the first answer
                 await _budget.UpdateAsync(s => { s.NextSlot = Math.Max(s.NextSlot, DateTimeOffset.UtcNow.UtcTicks + Spacing); return true; }, cancel).ConfigureAwait(false);
-            if (!Learns(outcome)) return;
-            await _budget.UpdateAsync(s => Observe(s, outcome, DateTimeOffset.UtcNow.UtcTicks, othersInFlight), cancel).ConfigureAwait(false);
+            if (Learns(outcome))
+                await _budget.UpdateAsync(s => Observe(s, outcome, DateTimeOffset.UtcNow.UtcTicks, othersInFlight), cancel).ConfigureAwait(false);
+            return outcome;
         }
 
         /// <summary>A turn that ended without an answer (cancelled on the wire): no longer in flight, nothing to learn.</summary>
