@@ -282,7 +282,7 @@ namespace CalStudio.Quota
                 int remaining = limits.Remaining.Value;
                 // A probe that found the window only partly free (a sliding window's older requests still in it, a bucket
                 // refilling): probe again a request's share of the window later, not a whole window later.
-                if (!reset.HasValue && outcome.StatusCode != 429) LearnRefill(s, remaining, t, othersInFlight);
+                if (!reset.HasValue && outcome.StatusCode != 429) BucketRefill.Learn(s, remaining, t, othersInFlight);
                 if (probeAnswer && s.WindowLength > 0 && limits.Limit.HasValue && remaining < limits.Limit.Value - 1)
                     s.WindowOpened += Math.Max(s.WindowLength / limits.Limit.Value, s.RefillTicks) - s.WindowLength;
                 s.WindowLimit = limits.Limit ?? Math.Max(s.WindowLimit, remaining);
@@ -346,21 +346,6 @@ namespace CalStudio.Quota
             long accounted = _countedAtWindow + ended - _endedAtWindow;
             long counted = s.WindowLimit - s.ServerLeft;
             return (int)Math.Max(0, Math.Min(othersInFlight, counted - accounted));
-        }
-
-        /// <summary>
-        /// Without a Reset header, after a 429 found the window spent: the requests freed since (those this answer shows
-        /// left, and those started in between that have been answered) bound how long a bucket takes to refill one.
-        /// Less than a request's worth was left when the window was found spent, so the bound is safe.
-        /// </summary>
-        private static void LearnRefill(BudgetState s, int remaining, long t, int othersInFlight)
-        {
-            if (s.SpentAt <= 0 || t <= s.SpentAt) return;
-            long startedBetween = Math.Max(0, s.DayCount - s.SpentCount - othersInFlight - 1);
-            long freed = remaining + startedBetween;
-            if (freed <= 0) return;
-            long perRequest = (t - s.SpentAt) / freed;
-            s.RefillTicks = s.RefillTicks == 0 ? perRequest : Math.Min(s.RefillTicks, perRequest);
         }
 
         public QuotaSnapshot Snapshot()
