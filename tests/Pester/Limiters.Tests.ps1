@@ -60,6 +60,7 @@ Describe 'Pacing by the IETF RateLimit header forms' {
 Describe 'Learning the rate from refusals that say nothing' {
     It 'answers every prompt once, learns the rate, and a second run starts from it: <Refusal> from a <Kind> window' -ForEach @(
         @{ Kind = 'fixed'; Refusal = '429'; Status = '429s' }
+        @{ Kind = 'bucket'; Refusal = '429'; Status = '429s' }
         @{ Kind = 'bucket'; Refusal = '503-html'; Status = 'HTTP 503 pages' }
     ) {
         $key = "cs_test_$([guid]::NewGuid().ToString('N'))"
