@@ -45,6 +45,23 @@ namespace CalStudio.Tests
         }
 
         [Fact]
+        public void Ctrl_Cs_grace_lasts_until_the_rows_in_hand_are_journaled_not_only_until_the_wire_is_free()
+        {
+            // The slot is free once the answer is in; the row is kept a moment later, when the journal has it. The journal
+            // closes when the grace is over, so the grace must wait for the row (a loaded machine stretches that moment).
+            var rows = new RowsInHand();
+            rows.Enter();
+            var stop = new BatchStop(rows, TimeSpan.FromMinutes(5));
+            stop.Request(StopReason.Cancelled, null);
+            Assert.False(SpinWait.SpinUntil(() => stop.Abort.IsCancellationRequested, 200));
+            rows.Exit(); // journaled
+            stop.WaitForGrace(CancellationToken.None);
+            Assert.True(stop.Abort.IsCancellationRequested);
+            Assert.True(stop.Cancelled.IsCancellationRequested);
+            Assert.Equal(0, rows.Count);
+        }
+
+        [Fact]
         public void A_rejected_key_aborts_the_wire_at_once()
         {
             var gate = new FixedInFlightGate(1);

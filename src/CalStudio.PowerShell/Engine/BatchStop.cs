@@ -39,14 +39,15 @@ namespace CalStudio.Engine
         private readonly CancellationTokenSource _noNewAttempts = new CancellationTokenSource();
         private readonly CancellationTokenSource _abort = new CancellationTokenSource();
         private readonly CancellationTokenSource _cancelled = new CancellationTokenSource();
-        private readonly IInFlightGate _inFlight;
+        private readonly IIdleSignal _inHand;
         private readonly TimeSpan _grace;
         private Record _record;
         private volatile Task _graceOver = Task.CompletedTask;
 
-        public BatchStop(IInFlightGate inFlight, TimeSpan grace)
+        /// <param name="inHand">What the wait is for: the batch's rows in hand (their answers journaled), or a gate's slots.</param>
+        public BatchStop(IIdleSignal inHand, TimeSpan grace)
         {
-            _inFlight = inFlight;
+            _inHand = inHand;
             _grace = grace;
         }
 
@@ -97,8 +98,8 @@ namespace CalStudio.Engine
         private async Task AbortAfterAsync(TimeSpan wait, bool cancelPipeline)
         {
             await Task.Yield(); // never run the wait inline in the attempt that asked for the stop
-            if (wait == System.Threading.Timeout.InfiniteTimeSpan) await _inFlight.WhenIdleAsync().ConfigureAwait(false);
-            else if (wait > TimeSpan.Zero) await Task.WhenAny(_inFlight.WhenIdleAsync(), Task.Delay(wait)).ConfigureAwait(false);
+            if (wait == System.Threading.Timeout.InfiniteTimeSpan) await _inHand.WhenIdleAsync().ConfigureAwait(false);
+            else if (wait > TimeSpan.Zero) await Task.WhenAny(_inHand.WhenIdleAsync(), Task.Delay(wait)).ConfigureAwait(false);
             try
             {
                 _abort.Cancel();

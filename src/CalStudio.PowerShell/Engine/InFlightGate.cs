@@ -16,16 +16,14 @@ namespace CalStudio.Engine
 
     /// <summary>
     /// Decides how many attempts may be on the wire at once. An attempt holds a slot from just before the pacer's turn
-    /// until its answer (never during a backoff wait). The batch awaits <see cref="WhenIdleAsync"/> for a stop's grace.
+    /// until its answer (never during a backoff wait). Idle when no attempt holds a slot.
     /// </summary>
-    internal interface IInFlightGate
+    internal interface IInFlightGate : IIdleSignal
     {
         /// <param name="followUp">A retry or a re-ask of a row already sent: it waits ahead of first attempts.</param>
         Task EnterAsync(CancellationToken cancel, bool followUp = false);
         void Exit(AttemptReport report);
         int InFlight { get; }
-        /// <summary>Completes when no attempt holds a slot.</summary>
-        Task WhenIdleAsync();
     }
 
     /// <summary>A fixed number of slots: -ThrottleLimit as given.</summary>

@@ -64,6 +64,7 @@ namespace CalStudio.Engine
         private ApiOutcome _quotaCause;
         private RowInput _quotaRow;
         private ApiOutcome _journalFailure; // the first; it ends the batch whatever else stopped it
+        private readonly RowsInHand _rowsInHand = new RowsInHand(); // sent or waiting to be, not yet journaled: a stop waits for them
 
         /// <param name="throttleLimit">-ThrottleLimit, the ceiling of requests in flight; null: adaptive up to the default ceiling.</param>
         /// <param name="answers">What an answer must be (-ResponseFormat); null: text, as it comes.</param>
@@ -80,7 +81,7 @@ namespace CalStudio.Engine
             _inFlight = session.LastInFlight = inFlight;
             Counters.InFlightReason = () => inFlight.Reason;
             Counters.PacingReason = PacingSummary.For(session.Pacer);
-            _stop = new BatchStop(_inFlight, StopKind.Grace.Wait);
+            _stop = new BatchStop(_rowsInHand, StopKind.Grace.Wait);
             var client = session.Client;
             var key = session.Key;
             _sender = new RetryingSender((request, cancel) => client.SendAsync(request, key, retry.Timeout, cancel), retry, session.Pacer, _inFlight, this);
@@ -185,7 +186,12 @@ namespace CalStudio.Engine
             }
             // Off the pipeline thread at once: building the body and HttpClient's synchronous part of a send would
             // otherwise run there, one row at a time, and cap the requests in flight at zero latency.
-            return Task.Run(() => SendAsync(row));
+            _rowsInHand.Enter();
+            return Task.Run(async () =>
+            {
+                try { return await SendAsync(row).ConfigureAwait(false); }
+                finally { _rowsInHand.Exit(); } // after the journal has the answer: only then may a stop close it
+            });
         }
 
         private async Task<RowOutcome> SendAsync(RowInput row)
