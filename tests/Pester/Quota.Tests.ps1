@@ -1,10 +1,10 @@
+# Each Describe's emulator has its own key (New-CalStudioTestKey), so the shared budget state of one test never paces another.
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot '../../out/CalStudio/CalStudio.psd1') -Force
     Import-Module (Join-Path $PSScriptRoot '../Support/Emulator.psm1') -Force
     $script:modulePath = (Resolve-Path (Join-Path $PSScriptRoot '../../out/CalStudio/CalStudio.psd1')).Path
     $script:Fq = { param($id) "$id,CalStudio.Commands.InvokeCalStudioPromptCommand" }
 }
-# Each Describe's emulator has its own key (New-CalStudioTestKey), so the shared budget state of one test never paces another.
 
 Describe 'Pacing from the rate-limit headers alone' {
     BeforeAll { $script:emu = Start-CalStudioEmulator -Key (New-CalStudioTestKey) -ArgumentList '--rpm', '10', '--window-ms', '2000' }
