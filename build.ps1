@@ -7,8 +7,8 @@ dotnet tool restore && dotnet pwsh ./build.ps1 -Test
 .EXAMPLE
 dotnet tool restore && dotnet pwsh ./build.ps1 -Demo
 .EXAMPLE
-dotnet pwsh ./build.ps1 -Test -PesterFilter Samples
-Only tests/Pester/Samples.Tests.ps1 (no xunit).
+dotnet pwsh ./build.ps1 -Test -PesterFilter 'Samples*'
+Only tests/Pester/Samples*.Tests.ps1, the task script's suites (no xunit).
 .EXAMPLE
 dotnet pwsh ./build.ps1 -Test -XunitFilter FullyQualifiedName~PromptTemplate
 Only the xunit tests whose names contain PromptTemplate (no Pester).

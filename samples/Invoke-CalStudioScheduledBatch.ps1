@@ -4,53 +4,34 @@ Answers a CSV file of prompts with CalStudio as an unattended job (Windows Task 
 resumable journal and an error log named after the input, and an exit code that says how the run went.
 
 .DESCRIPTION
-Reads -InputCsv and sends each row's prompt to CalStudio with Invoke-CalStudioPrompt: the Prompt (or Question, Text,
-Input) column, or -PromptTemplate filled from the row's columns. It writes, in -OutputFolder, files named after the
-input (for questions.csv):
+Sends each row's prompt (its Prompt, Question, Text or Input column, or -PromptTemplate filled from its columns) with
+Invoke-CalStudioPrompt, and writes in -OutputFolder, for questions.csv:
+  questions.answers.csv    every finished row in input order: the input columns, then the answer's (Message, Success,
+                           ErrorId, ... and Prompt with -PromptTemplate). Rewritten whole by each run.
+  questions.journal.jsonl  each run sends only the rows not yet answered (failed rows again), so a run stopped by the
+                           daily cap, a crash or a reboot continues on the next run, on any day and in any time zone.
+                           A new batch under the same file name continues it: give each batch its own name.
+  questions.errors.log     each run adds a start line, one line per failed row (row, key, ErrorId, message), why it
+                           stopped early (with the rows done), and an end line with the counts and the exit code.
+  questions.lock           held while a run works on this input.
 
-  questions.answers.csv  every row that finished, in input order: the input columns first, then Message, Success,
-                         StatusCode, ErrorId, ErrorMessage, Attempts, RequestId, CompletedAt and FromJournal (and
-                         Prompt, the prompt sent, with -PromptTemplate). Failed rows have Success False and their
-                         ErrorId. Rewritten whole by each run.
-  questions.journal.jsonl the module's journal. Each run sends only the rows not yet answered, reads the others from
-                         the journal and rewrites the complete CSV. So a run stopped by the daily cap, a crash or a
-                         reboot continues where it stopped, on the next run, whatever the day or time zone: a fixed
-                         input finishes over as many days as the quota needs. Failed rows are sent again.
-  questions.errors.log   the run log, appended to, one block per run: a start line (rows in the input), one line per
-                         failed row (row number, key column, ErrorId, message), the reason a run stopped early (with
-                         the rows done by then), and an end line (rows done, answered, failed, left, requests sent and
-                         the exit code).
-  questions.lock         held while a run works on this input, so a second run at the same time exits 5.
+The key comes from CALSTUDIO_API_KEY in the environment of the account that runs the job or, with -SecretName, from a
+SecretManagement vault; never from the script or its command line.
 
-A new batch under the same file name continues the old journal: with -KeyProperty, rows whose key was answered before
-with the same prompt, app and file are not sent again (a changed prompt is). Give each batch its own file name (or
-folder), or move the old output away first.
-
-The key is never in the script or on its command line: it comes from the environment variable CALSTUDIO_API_KEY of
-the account that runs the job or, with -SecretName, from a SecretManagement vault (Get-Secret).
-
-Exit codes (Task Scheduler shows them as the task's Last Run Result, 0x0 to 0x7). When several apply, the first in
-this order wins: 4, 5, 6, 2, 3, then 7, 1, 0.
+Exit codes (Task Scheduler's Last Run Result, 0x0 to 0x7; when several apply, 4, 5, 6, 2, 3 win over 7, and 7 over 1):
   0  every row was answered.
-  1  the run finished but some rows failed for a reason a rerun may fix (a 5xx, a timeout, a dropped connection, a
-     403 or 404 for one app; see <input>.errors.log); a rerun sends them again.
-  7  the run finished but some rows can never succeed as they are: fix the input (InvalidPrompt, InvalidFileUrl,
-     InvalidAppName, MissingAppName, EmptyRowKey, DuplicateRowKey, ApiBadRequest: every ErrorId of category
-     InvalidArgument or InvalidData in about_CalStudio's table). A rerun of the same CSV fails them again; the other
-     rows were answered or failed as for code 1.
-  2  the daily quota is spent (DailyQuotaExhausted): run again after the reset; the next run continues.
-  3  fatal, nothing more can be done by rerunning as is: no key, the key was rejected (ApiKeyRejected), the CSV is
-     missing or has neither a prompt column nor -PromptTemplate, a -PromptTemplate or -KeyProperty column the CSV
-     lacks, the module could not be loaded, the journal could not be written (JournalWriteFailed). All but a
-     rejected key and the journal are found before any request is sent.
-  4  stopped by Ctrl+C or, on Linux and macOS, SIGTERM (such as systemd or `kill`); the log says so, and the next
-     run continues. Task Scheduler's "End" kills the process outright: that leaves no log line and no exit code of
-     the script's (the journal still holds every answer received), and so does SIGTERM to a job started with
-     SIGINT ignored (a background job of a shell script).
-  5  another run is working on the same input (it holds <input>.lock or the journal); this run sent nothing.
-  6  the API was unreachable (ApiUnreachable: no connection to it could be made), so the run stopped instead of
-     failing every row; the log says how many rows were done. Check the network, proxy or -BaseUri; the next run
-     continues.
+  1  some rows failed for a reason a rerun may fix (5xx, timeout, dropped connection, 403 or 404 for one app).
+  7  some rows can never succeed as they are (an ErrorId of category InvalidArgument or InvalidData in about_CalStudio,
+     such as InvalidPrompt, EmptyRowKey or ApiBadRequest): fix the input; a rerun as is fails them again.
+  2  the daily quota is spent (DailyQuotaExhausted): the next run after the reset continues.
+  3  fatal: no key or a rejected one, no CSV, no prompt column nor -PromptTemplate, a column the template or
+     -KeyProperty names is missing, no module, or the journal cannot be written. All but a rejected key and the
+     journal are found before any request is sent.
+  4  stopped by Ctrl+C or, on Linux and macOS, SIGTERM (logged); the next run continues. Task Scheduler's "End" kills
+     the process outright (as does SIGTERM to a job started with SIGINT ignored): no log line and no exit code, but
+     the journal holds every answer received.
+  5  another run is working on the same input; this run sent nothing.
+  6  the API was unreachable (ApiUnreachable; logged with the rows done): check the network, proxy or -BaseUri.
 
 .PARAMETER InputCsv
 The CSV file of prompts: a Prompt (or Question, Text, Input) column or, with -PromptTemplate, any columns; optional
@@ -62,7 +43,6 @@ Where the answers CSV, journal, error log and lock file go. Created when missing
 .PARAMETER PromptTemplate
 Builds each row's prompt from its columns: {Column} is replaced by the row's value ({{ and }} are literal braces),
 such as 'Summarise this ticket. Subject: {Subject} Body: {Body}'. A column the CSV lacks is a fatal error (exit 3).
-A string, so it fits on a Task Scheduler or cron command line.
 
 .PARAMETER AppName
 The CalStudio app for rows whose AppName column is empty or missing.
@@ -73,12 +53,10 @@ emulator).
 
 .PARAMETER KeyProperty
 A column (such as Id) that identifies each row in the journal, or several for a composite key, such as
--KeyProperty TicketId,AppName (one ticket sent to two apps); on a pwsh -File command line (Task Scheduler, cron) give
-them as one comma-separated argument. Without it rows are matched by a hash of AppName, prompt and FileUrl. Keep it
-the same for every run of an input. Rows with the same key and the same prompt, app and file (a ticket listed twice)
-are sent once and each gets the answer. Rows with an empty key (every column empty), or a key an earlier row used
-for another prompt, are refused (EmptyRowKey, DuplicateRowKey), never sent nor journaled: every rerun refuses and
-logs them again, and exits 1, until the CSV is fixed.
+-KeyProperty TicketId,AppName (on a pwsh -File command line, one comma-separated argument). Without it rows are
+matched by a hash of AppName, prompt and FileUrl. Keep it the same for every run of an input. Rows with the same key
+and the same prompt, app and file are sent once and each gets the answer. Rows with an empty key, or a key an earlier
+row used for another prompt, are refused (EmptyRowKey, DuplicateRowKey) and logged on every run until the CSV is fixed.
 
 .PARAMETER SecretName
 Read the key from SecretManagement (Get-Secret -Name <SecretName>) instead of CALSTUDIO_API_KEY.
@@ -108,48 +86,36 @@ A helpdesk export with the columns Id, Subject, Body and Owner and no Prompt col
 its Subject and Body. The answers CSV keeps Id, Subject, Body and Owner, then the answer.
 
 .EXAMPLE
-# Windows Task Scheduler, run once as the account the task uses (an elevated prompt for a machine-wide key).
-# The key for that account only (a user environment variable, read when the task starts):
+# Windows Task Scheduler, run once as the account the task uses. The key for that account only (a user environment
+# variable, read when the task starts):
 $key = Read-Host 'CalStudio key' -AsSecureString
 [Environment]::SetEnvironmentVariable('CALSTUDIO_API_KEY', [Net.NetworkCredential]::new('', $key).Password, 'User')
 
 $action = New-ScheduledTaskAction -Execute 'pwsh.exe' -WorkingDirectory 'C:\jobs' -Argument (
     '-NonInteractive -NoProfile -File "C:\jobs\Invoke-CalStudioScheduledBatch.ps1" ' +
     '-InputCsv "C:\jobs\questions.csv" -OutputFolder "C:\jobs\out" -AppName support-bot -KeyProperty Id -Plan Lite')
-$triggers = @(
-    New-ScheduledTaskTrigger -Daily -At 02:00
-    # A second run later the same day finishes what a failure left over; the next day's run finishes what the cap left.
-    New-ScheduledTaskTrigger -Daily -At 14:00
-)
+# A second run later the same day finishes what a failure left over; the next day's run finishes what the cap left.
+$triggers = @(New-ScheduledTaskTrigger -Daily -At 02:00; New-ScheduledTaskTrigger -Daily -At 14:00)
 $settings = New-ScheduledTaskSettingsSet -StartWhenAvailable -ExecutionTimeLimit (New-TimeSpan -Hours 8) -MultipleInstances IgnoreNew
 # Register-ScheduledTask takes the account's password as plain text; Get-Credential at least reads it masked.
 $account = Get-Credential "$env:USERDOMAIN\svc-calstudio"
 Register-ScheduledTask -TaskName 'CalStudio daily batch' -Action $action -Trigger $triggers -Settings $settings `
     -User $account.UserName -Password $account.GetNetworkCredential().Password -RunLevel Limited
 
-The task runs pwsh.exe non-interactively as svc-calstudio, whose user environment holds CALSTUDIO_API_KEY. Task
-Scheduler shows the script's exit code as the task's "Last Run Result" (0x0 all answered, 0x1 some rows failed, 0x2
-daily cap reached, 0x3 fatal, 0x4 stopped, 0x5 another run was busy with the input, 0x6 the API was unreachable, 0x7
-some rows need their input fixed). Each run continues from the
-journal, so the same task finishes a long input over several days.
+The task runs pwsh.exe non-interactively as svc-calstudio; its "Last Run Result" is the script's exit code. Each run
+continues from the journal, so the same task finishes a long input over several days. With schtasks.exe instead (it
+asks for the password): schtasks /Create /TN "CalStudio daily batch" /SC DAILY /ST 02:00 /RU svc-calstudio /RP * /TR
+"pwsh.exe -NonInteractive -NoProfile -File C:\jobs\Invoke-CalStudioScheduledBatch.ps1 -InputCsv C:\jobs\questions.csv -OutputFolder C:\jobs\out -AppName support-bot -KeyProperty Id"
 
 .EXAMPLE
-schtasks /Create /TN "CalStudio daily batch" /SC DAILY /ST 02:00 /RU svc-calstudio /RP * /TR "pwsh.exe -NonInteractive -NoProfile -File C:\jobs\Invoke-CalStudioScheduledBatch.ps1 -InputCsv C:\jobs\questions.csv -OutputFolder C:\jobs\out -AppName support-bot -KeyProperty Id"
-
-The same task with schtasks.exe (it asks for the account's password).
-
-.EXAMPLE
-# Once, as the task's account (for example: runas /user:svc-calstudio pwsh), keep the key in a SecretManagement vault:
+# Once, as the task's account (for example: runas /user:svc-calstudio pwsh), keep the key in a SecretManagement vault
+# that opens without a password (a task cannot type one; the store's files are readable by this account only):
 Install-Module Microsoft.PowerShell.SecretManagement, Microsoft.PowerShell.SecretStore -Scope CurrentUser
 Register-SecretVault -Name CalStudioVault -ModuleName Microsoft.PowerShell.SecretStore -DefaultVault
-# A task cannot type a vault password: let the store open without one (its files are readable by this account only).
 Set-SecretStoreConfiguration -Scope CurrentUser -Authentication None -Interaction None
 Set-Secret -Name CalStudio -Secret (Read-Host 'CalStudio key' -AsSecureString)
 
-# The task's arguments then name the secret instead of relying on CALSTUDIO_API_KEY:
-#   -NonInteractive -NoProfile -File C:\jobs\Invoke-CalStudioScheduledBatch.ps1 -InputCsv C:\jobs\questions.csv -OutputFolder C:\jobs\out -SecretName CalStudio
-
-The key is stored encrypted for that account only; the script calls Get-Secret -Name CalStudio at run time.
+The task's arguments then end with -SecretName CalStudio instead of relying on CALSTUDIO_API_KEY.
 
 .EXAMPLE
 # crontab -e (Linux, macOS); see samples/crontab.example for the full file.
@@ -177,17 +143,10 @@ param(
 )
 
 # ---- The exit code: the one decision a scheduler acts on -------------------------------------------------------
+# -Fatal: the error that stopped the run, if one did. -FailedRows: rows that finished with an error; -InputFaultRows:
+# those whose input is at fault (Test-InputFault), which a rerun as is fails again. -Stopped: Ctrl+C or SIGTERM.
 function Get-BatchExitCode {
-    param(
-        # The error that stopped the run, if one did.
-        [System.Management.Automation.ErrorRecord] $Fatal,
-        # Rows that finished with an error.
-        [int] $FailedRows,
-        # Of those, rows whose input is at fault (Test-InputFault): a rerun as is fails them again.
-        [int] $InputFaultRows,
-        # Ctrl+C or SIGTERM ended the run.
-        [bool] $Stopped
-    )
+    param([System.Management.Automation.ErrorRecord] $Fatal, [int] $FailedRows, [int] $InputFaultRows, [bool] $Stopped)
     if ($Stopped) { return 4 }                                                       # the next run continues
     if ($Fatal) {
         $id = ($Fatal.FullyQualifiedErrorId -split ',')[0]
@@ -214,6 +173,13 @@ function Test-InputFault([string] $errorId) {
 function New-FatalError([string] $errorId, [string] $message) {
     [System.Management.Automation.ErrorRecord]::new([System.InvalidOperationException]::new($message), $errorId,
         [System.Management.Automation.ErrorCategory]::InvalidArgument, $null)
+}
+
+# The parameters that were given a value, as a splat: the others keep the cmdlet's default.
+function New-Splat([hashtable] $values) {
+    $splat = @{}
+    foreach ($name in $values.Keys) { if ($values[$name]) { $splat[$name] = $values[$name] } }
+    $splat
 }
 
 # On Linux and macOS, SIGTERM (systemd, kill) would end the process at once; turn it into the Ctrl+C that stops the
@@ -245,24 +211,13 @@ $ProgressPreference = 'SilentlyContinue'
 $rowTag = '__CalStudioScheduledBatchRow'
 $promptColumns = 'Prompt', 'Question', 'Text', 'Input'   # Invoke-CalStudioPrompt's -Prompt and its aliases
 $responseColumns = 'Message', 'Success', 'StatusCode', 'ErrorId', 'ErrorMessage', 'Attempts', 'RequestId', 'CompletedAt', 'FromJournal'
-$fatal = $null
-$finished = $false
-$failedRows = 0
-$inputFaultRows = 0
-$rowCount = 0
+$fatal = $lock = $slots = $columns = $answersPath = $errorsPath = $journalPath = $termRegistration = $null
+$finished = $connected = $csvWritten = $false
+$failedRows = $inputFaultRows = $rowCount = 0
 $requestsSent = 0   # attempts of the rows this run sent (answers as they come, failures at the end)
 $runStart = Get-Date
 $logLines = [System.Collections.Generic.List[string]]::new()
-$connected = $false
-$lock = $null
-$slots = $null
-$columns = $null
 $inputName = [System.IO.Path]::GetFileNameWithoutExtension($InputCsv)
-$answersPath = $null
-$errorsPath = $null
-$journalPath = $null
-$termRegistration = $null
-$csvWritten = $false
 
 function Write-Log([string] $line) {
     $logLines.Add([System.DateTimeOffset]::Now.ToString('yyyy-MM-dd HH:mm:ss zzz ', [cultureinfo]::InvariantCulture) + $line)
@@ -273,13 +228,11 @@ function Write-Log([string] $line) {
 # finally block then fails at once, which used to leave no answers CSV.
 function Write-AnswersCsv {
     if ($null -eq $slots -or $null -eq $columns) { return }
-    $done = [System.Collections.Generic.List[object]]::new()
-    foreach ($slot in $slots) { if ($null -ne $slot) { $done.Add($slot) } }
     $temp = "$answersPath.tmp"
     $writer = [System.IO.StreamWriter]::new($temp, $false, [System.Text.UTF8Encoding]::new($true))
     try {
         $writer.WriteLine((ConvertTo-CsvLine $columns))
-        foreach ($row in $done) { $writer.WriteLine((ConvertTo-CsvLine @(foreach ($c in $columns) { $row.$c }))) }
+        foreach ($row in $slots) { if ($null -ne $row) { $writer.WriteLine((ConvertTo-CsvLine @(foreach ($c in $columns) { $row.$c }))) } }
     }
     finally { $writer.Dispose() }
     [System.IO.File]::Copy($temp, $answersPath, $true)
@@ -301,13 +254,11 @@ function ConvertTo-CsvLine([object[]] $values) {
 # "12 of 50 rows done (10 answered, 2 failed), 38 left": the numbers the start, stop and end lines give.
 function Get-RunCounts {
     $done = 0; $answered = 0; $fromJournal = 0
-    if ($null -ne $slots) {
-        foreach ($slot in $slots) {
-            if ($null -eq $slot) { continue }
-            $done++
-            if ($slot.Success -eq $true) { $answered++ }
-            if ($slot.FromJournal -eq $true) { $fromJournal++ }
-        }
+    foreach ($slot in $slots) {   # none before the rows are read
+        if ($null -eq $slot) { continue }
+        $done++
+        if ($slot.Success -eq $true) { $answered++ }
+        if ($slot.FromJournal -eq $true) { $fromJournal++ }
     }
     [pscustomobject]@{ Done = $done; Answered = $answered; FromJournal = $fromJournal; Failed = $done - $answered; Left = $rowCount - $done }
 }
@@ -329,8 +280,7 @@ try {
         if (-not (Get-Command Get-Secret -ErrorAction SilentlyContinue)) {
             throw (New-FatalError 'NoApiKey' "-SecretName needs the SecretManagement module (Install-Module Microsoft.PowerShell.SecretManagement) and a vault registered for this account.")
         }
-        $secretArgs = @{ Name = $SecretName }
-        if ($SecretVault) { $secretArgs.Vault = $SecretVault }
+        $secretArgs = New-Splat @{ Name = $SecretName; Vault = $SecretVault }
         $secret = Get-Secret @secretArgs
         if ($secret -is [System.Security.SecureString]) { $apiKey = $secret }
         elseif ($secret -is [System.Management.Automation.PSCredential]) { $apiKey = $secret.Password }
@@ -388,18 +338,14 @@ try {
     for ($i = 0; $i -lt $rows.Count; $i++) { $rows[$i] | Add-Member -NotePropertyName $rowTag -NotePropertyValue $i }
     $slots = New-Object 'object[]' $rows.Count
 
-    $connect = @{}
-    if ($apiKey) { $connect.ApiKey = $apiKey }
-    if ($AppName) { $connect.AppName = $AppName }
-    if ($BaseUri) { $connect.BaseUri = $BaseUri }
-    if ($Plan) { $connect.Plan = $Plan }
+    $connect = New-Splat @{ ApiKey = $apiKey; AppName = $AppName; BaseUri = $BaseUri; Plan = $Plan }
     Connect-CalStudio @connect
     $connected = $true
 
-    $invoke = @{ JournalPath = $journalPath; TotalCount = $rows.Count }
-    if ($KeyProperty) { $invoke.KeyProperty = $KeyProperty }
-    if ($PromptTemplate) { $invoke.PromptTemplate = $PromptTemplate }
-    if ($PSBoundParameters.ContainsKey('ThrottleLimit')) { $invoke.ThrottleLimit = $ThrottleLimit }
+    # ThrottleLimit is 0 only when not given (its range starts at 1).
+    $invoke = New-Splat @{ KeyProperty = $KeyProperty; PromptTemplate = $PromptTemplate; ThrottleLimit = $ThrottleLimit }
+    $invoke.JournalPath = $journalPath
+    $invoke.TotalCount = $rows.Count
 
     $rowErrors = $null
     try {

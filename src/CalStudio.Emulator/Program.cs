@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using CalStudio.Emulator;
+using CalStudio.Emulator.Api;
 
 // CLI and wiring for the CalStudio API emulator. Contract with callers: the first stdout line is exactly
 // "CalStudio emulator listening on <url>" (tests and scripts parse the port from it); bad arguments exit with 2.

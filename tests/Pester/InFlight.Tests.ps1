@@ -1,8 +1,7 @@
+# Each Describe uses its own key (New-CalStudioTestKey), so the shared budget state of one test never paces another.
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot '../../out/CalStudio/CalStudio.psd1') -Force
     Import-Module (Join-Path $PSScriptRoot '../Support/Emulator.psm1') -Force
-    # Each Describe uses its own key, so the shared budget state of one test never paces another.
-    function New-TestKey { "cs_test_$([guid]::NewGuid().ToString('N'))" }
     function Get-StatusCount($stats, [string] $status) {
         $p = $stats.statusCounts.PSObject.Properties[$status]
         if ($p) { [long]$p.Value } else { 0L }
@@ -12,7 +11,7 @@ BeforeAll {
 # Counts only: how many requests the emulator saw at once, how many answers of each kind, what the module reports.
 Describe 'Requests in flight with default settings' {
     BeforeAll {
-        $script:k = New-TestKey
+        $script:k = New-CalStudioTestKey
         $script:emu = Start-CalStudioEmulator -Key $k -ArgumentList '--latency-ms', '1000'
         $script:secret = ConvertTo-SecureString $k -AsPlainText -Force
     }
@@ -56,7 +55,7 @@ Describe 'Requests in flight with default settings' {
 
 Describe 'An app overloaded past 8 in flight' {
     BeforeAll {
-        $script:k = New-TestKey
+        $script:k = New-CalStudioTestKey
         # A proxy in front of the app answers 503 at once past 8 in flight; rate and latency alone would ask for ~14.
         $script:emu = Start-CalStudioEmulator -Key $k -ArgumentList '--latency-ms', '500', '--overload', '8'
     }

@@ -7,10 +7,9 @@ BeforeAll {
     $script:Fq = { param($id) "$id,CalStudio.Commands.InvokeCalStudioPromptCommand" }
     $script:schemaPath = (Resolve-Path (Join-Path $PSScriptRoot '../../samples/ticket.schema.json')).Path
     $script:reaskOpening = 'Your previous answer could not be used as JSON.'
-    function New-TestKey { "cs_test_$([guid]::NewGuid().ToString('N'))" }
     function Requests($emu) { (Get-CalStudioEmulatorStats $emu -NoPrompts).requests }
     function Start-JsonEmulator([string[]] $more = @(), [int] $maxRetries = 0) {
-        $key = New-TestKey
+        $key = New-CalStudioTestKey
         $emu = Start-CalStudioEmulator -Key $key -ArgumentList (@('--json-app', 'helpdesk') + $more)
         Connect-CalStudio -ApiKey (ConvertTo-SecureString $key -AsPlainText -Force) -BaseUri $emu.Uri -AppName helpdesk -MaxRetries $maxRetries -RetryDelaySec 0.1 -RequestsPerDay 100000
         $emu

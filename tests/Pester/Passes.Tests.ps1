@@ -231,23 +231,11 @@ Describe 'Keys that fit real exports' {
 Describe 'The task script with a composite key' {
     BeforeAll {
         $script:emu = Start-CalStudioEmulator -ArgumentList '--latency-ms', '0-5'
-        $script:batchScript = (Resolve-Path (Join-Path $PSScriptRoot '../../samples/Invoke-CalStudioScheduledBatch.ps1')).Path
-        $script:modulePath = (Resolve-Path (Join-Path $PSScriptRoot '../../out/CalStudio/CalStudio.psd1')).Path
+        Import-Module (Join-Path $PSScriptRoot '../Support/ScheduledBatch.psm1') -Force
         # As Task Scheduler or cron runs it: pwsh -File, so "TicketId,AppName" arrives as one argument.
         function script:Invoke-TaskScript([string[]] $Arguments) {
-            $self = (Get-Process -Id $PID).Path
-            $psi = [System.Diagnostics.ProcessStartInfo]::new($self)
-            if ($self -match 'dotnet(\.exe)?$') { $psi.ArgumentList.Add((Join-Path $PSHOME 'pwsh.dll')) }
-            foreach ($a in @('-NoProfile', '-NonInteractive', '-File', $batchScript, '-ModulePath', $modulePath, '-BaseUri', $emu.Uri.AbsoluteUri) + $Arguments) { $psi.ArgumentList.Add([string]$a) }
-            $psi.Environment['CALSTUDIO_API_KEY'] = $emu.Key
-            $psi.RedirectStandardOutput = $true
-            $psi.RedirectStandardError = $true
-            $p = [System.Diagnostics.Process]::Start($psi)
-            $stdout = $p.StandardOutput.ReadToEndAsync()
-            $stderr = $p.StandardError.ReadToEndAsync()
-            if (-not $p.WaitForExit(120000)) { $p.Kill($true); throw 'The task script did not finish within 120 s.' }
-            $p.WaitForExit()
-            [pscustomobject]@{ ExitCode = $p.ExitCode; Output = $stdout.Result + $stderr.Result }
+            $r = Invoke-BatchScript -Arguments (@('-BaseUri', $emu.Uri.AbsoluteUri) + $Arguments) -Environment @{ CALSTUDIO_API_KEY = $emu.Key }
+            [pscustomobject]@{ ExitCode = $r.ExitCode; Output = $r.Output + $r.ErrorOutput }
         }
     }
     AfterAll { $script:emu | Stop-CalStudioEmulator }

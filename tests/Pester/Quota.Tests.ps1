@@ -1,21 +1,17 @@
+# Each Describe's emulator has its own key (New-CalStudioTestKey), so the shared budget state of one test never paces another.
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot '../../out/CalStudio/CalStudio.psd1') -Force
     Import-Module (Join-Path $PSScriptRoot '../Support/Emulator.psm1') -Force
     $script:modulePath = (Resolve-Path (Join-Path $PSScriptRoot '../../out/CalStudio/CalStudio.psd1')).Path
     $script:Fq = { param($id) "$id,CalStudio.Commands.InvokeCalStudioPromptCommand" }
-    # Each Describe uses its own key, so the shared budget state of one test never paces another.
-    function New-TestKey { "cs_test_$([guid]::NewGuid().ToString('N'))" }
 }
 
 Describe 'Pacing from the rate-limit headers alone' {
-    BeforeAll {
-        $script:k = New-TestKey
-        $script:emu = Start-CalStudioEmulator -Key $k -ArgumentList '--rpm', '10', '--window-ms', '2000'
-    }
+    BeforeAll { $script:emu = Start-CalStudioEmulator -Key (New-CalStudioTestKey) -ArgumentList '--rpm', '10', '--window-ms', '2000' }
     AfterAll { $script:emu | Stop-CalStudioEmulator }
 
     It 'runs 4 windows of work with at most one 429 and no plan given' {
-        Connect-CalStudio -ApiKey (ConvertTo-SecureString $k -AsPlainText -Force) -BaseUri $emu.Uri -AppName pace -RetryDelaySec 0.1
+        Connect-CalStudioEmulator $emu @{ AppName = 'pace'; RetryDelaySec = 0.1 }
         $out = 1..40 | ForEach-Object { "paced $_" } | Invoke-CalStudioPrompt -ThrottleLimit 8
         @($out | Where-Object Success).Count | Should -Be 40
         $stats = Get-CalStudioEmulatorStats $emu -NoPrompts
@@ -30,10 +26,7 @@ Describe 'Pacing from the rate-limit headers alone' {
 }
 
 Describe 'One budget for two processes using the same key' {
-    BeforeAll {
-        $script:k = New-TestKey
-        $script:emu = Start-CalStudioEmulator -Key $k -ArgumentList '--rpm', '10', '--window-ms', '2000'
-    }
+    BeforeAll { $script:emu = Start-CalStudioEmulator -Key (New-CalStudioTestKey) -ArgumentList '--rpm', '10', '--window-ms', '2000' }
     AfterAll { $script:emu | Stop-CalStudioEmulator }
 
     It 'keeps two processes started at once under the limit together' {
@@ -46,7 +39,7 @@ Connect-CalStudio -BaseUri '$($emu.Uri)' -AppName shared -RequestsPerMinute 270 
 `$out = 1..18 | ForEach-Object { "proc `$PID prompt `$_" } | Invoke-CalStudioPrompt -ThrottleLimit 4 -ErrorAction Continue
 "ok=`$(@(`$out | Where-Object Success).Count)"
 "@
-        $env = @{ CALSTUDIO_API_KEY = $k }
+        $env = @{ CALSTUDIO_API_KEY = $emu.Key }
         $procs = 1..2 | ForEach-Object { Start-PwshProcess -Script $script -Environment $env }
         $outputs = $procs | ForEach-Object { $_.StandardOutput.ReadToEnd(); $_.WaitForExit() }
         ($outputs -join "`n") | Should -Match 'ok=18[\s\S]*ok=18'
@@ -59,12 +52,11 @@ Connect-CalStudio -BaseUri '$($emu.Uri)' -AppName shared -RequestsPerMinute 270 
 
 Describe 'The daily cap and resuming from the journal' {
     BeforeAll {
-        $script:k = New-TestKey
         # Emulated days of 30 s, so the spent day's reset comes within the test.
-        $script:emu = Start-CalStudioEmulator -Key $k -ArgumentList '--daily', '30', '--day-ms', '30000', '--latency-ms', '0-20'
+        $script:emu = Start-CalStudioEmulator -Key (New-CalStudioTestKey) -ArgumentList '--daily', '30', '--day-ms', '30000', '--latency-ms', '0-20'
         $script:journal = Join-Path $TestDrive 'run.jsonl'
         $script:rows = 1..50 | ForEach-Object { [pscustomobject]@{ Id = "R$_"; Prompt = "daily prompt $_" } }
-        Connect-CalStudio -ApiKey (ConvertTo-SecureString $k -AsPlainText -Force) -BaseUri $emu.Uri -AppName daily -RetryDelaySec 0.05
+        Connect-CalStudioEmulator $emu @{ AppName = 'daily'; RetryDelaySec = 0.05 }
     }
     AfterAll { $script:emu | Stop-CalStudioEmulator }
 
@@ -117,7 +109,7 @@ Describe 'The daily cap and resuming from the journal' {
         @(Get-CalStudioResponse -JournalPath $journal -Since (Get-Date).AddMinutes(-10) -AppName daily).Count | Should -Be 50
         @(Get-CalStudioResponse -JournalPath $journal -Since (Get-Date).AddMinutes(10)).Count | Should -Be 0
         @(Get-CalStudioResponse -JournalPath $journal -Failed).Count | Should -Be 0
-        (Get-Content $journal -Raw) | Should -Not -Match $k
+        (Get-Content $journal -Raw) | Should -Not -Match $emu.Key
     }
 
     It 'skips a torn last line with a warning' {
@@ -136,21 +128,18 @@ Describe 'The daily cap and resuming from the journal' {
 }
 
 Describe 'The local daily count' {
-    BeforeAll {
-        $script:k = New-TestKey
-        $script:emu = Start-CalStudioEmulator -Key $k
-    }
+    BeforeAll { $script:emu = Start-CalStudioEmulator -Key (New-CalStudioTestKey) }
     AfterAll { $script:emu | Stop-CalStudioEmulator }
 
     It 'stops at -RequestsPerDay without sending the rest' {
-        Connect-CalStudio -ApiKey (ConvertTo-SecureString $k -AsPlainText -Force) -BaseUri $emu.Uri -AppName local -RequestsPerDay 5
+        Connect-CalStudioEmulator $emu @{ AppName = 'local'; RequestsPerDay = 5 }
         { 1..8 | ForEach-Object { "local $_" } | Invoke-CalStudioPrompt -ThrottleLimit 1 } | Should -Throw -ErrorId (& $Fq 'DailyQuotaExhausted')
         (Get-CalStudioEmulatorStats $emu -NoPrompts).requests | Should -Be 5
         (Get-CalStudioConnection).RequestsToday | Should -Be 5
     }
 
     It 'takes -Plan names' {
-        $c = Connect-CalStudio -ApiKey (ConvertTo-SecureString $k -AsPlainText -Force) -BaseUri $emu.Uri -Plan Lite -PassThru
+        $c = Connect-CalStudioEmulator $emu @{ Plan = 'Lite'; PassThru = $true }
         $c.RequestsPerMinute | Should -Be 120
         $c.RequestsPerDay | Should -Be 5000
     }

@@ -5,26 +5,21 @@ BeforeAll {
     Import-Module (Join-Path $PSScriptRoot '../Support/Emulator.psm1') -Force
     $script:modulePath = (Resolve-Path (Join-Path $PSScriptRoot '../../out/CalStudio/CalStudio.psd1')).Path
     $script:Fq = { param($id) "$id,CalStudio.Commands.InvokeCalStudioPromptCommand" }
-    function New-TestKey { "cs_test_$([guid]::NewGuid().ToString('N'))" }
-    function Connect-Test($emu, $key, [hashtable] $more = @{}) {
-        Connect-CalStudio -ApiKey (ConvertTo-SecureString $key -AsPlainText -Force) -BaseUri $emu.Uri -AppName stops @more
-    }
+    function Connect-Test($emu, [hashtable] $more = @{}) { Connect-CalStudioEmulator $emu (@{ AppName = 'stops' } + $more) }
     # The journal's entries (the header line left out), as the file holds them.
     function Get-JournalEntries([string] $path) { @(Get-Content $path | Select-Object -Skip 1 | ForEach-Object { $_ | ConvertFrom-Json }) }
-    function Get-Requests($emu) { (Get-CalStudioEmulatorStats $emu -NoPrompts).requests }
 }
 
 Describe 'A quota stop lets the requests on the wire finish' {
     BeforeAll {
-        $script:k = New-TestKey
         # Every answer takes 1.5 s, far longer than a grace: only a stop that waits for them keeps them.
-        $script:emu = Start-CalStudioEmulator -Key $k -ArgumentList '--latency-ms', '1500'
+        $script:emu = Start-CalStudioEmulator -Key (New-CalStudioTestKey) -ArgumentList '--latency-ms', '1500'
         $script:journal = Join-Path $TestDrive 'drain.jsonl'
     }
     AfterAll { $script:emu | Stop-CalStudioEmulator }
 
     It 'journals and writes every one of the 40 requests -RequestsPerDay allowed, with 16 in flight at the stop' {
-        Connect-Test $emu $k @{ RequestsPerDay = 40 }
+        Connect-Test $emu @{ RequestsPerDay = 40 }
         $rows = 1..80 | ForEach-Object { [pscustomobject]@{ Id = "D$_"; Prompt = "drain prompt $_" } }
         $written = [System.Collections.Generic.List[object]]::new()
         $caught = $null
@@ -47,21 +42,18 @@ Describe 'A quota stop lets the requests on the wire finish' {
 }
 
 Describe 'A spent day is remembered by every process on the key' {
-    BeforeAll {
-        $script:k = New-TestKey
-        $script:emu = Start-CalStudioEmulator -Key $k -ArgumentList '--daily', '6', '--latency-ms', '0-20'
-    }
+    BeforeAll { $script:emu = Start-CalStudioEmulator -Key (New-CalStudioTestKey) -ArgumentList '--daily', '6', '--latency-ms', '0-20' }
     AfterAll { $script:emu | Stop-CalStudioEmulator }
 
     It 'stops a second process at once, sending nothing and naming the reset' {
-        Connect-Test $emu $k
+        Connect-Test $emu
         $caught = $null
         try { $null = 1..20 | ForEach-Object { "first run $_" } | Invoke-CalStudioPrompt -ThrottleLimit 4 } catch { $caught = $_ }
         $caught.FullyQualifiedErrorId | Should -Be (& $Fq 'DailyQuotaExhausted')
         $until = (Get-CalStudioConnection).DailyQuotaSpentUntil
         $until | Should -Not -BeNullOrEmpty
         $until | Should -BeGreaterThan ([DateTimeOffset]::UtcNow)
-        $sentByFirst = Get-Requests $emu
+        $sentByFirst = Get-CalStudioEmulatorRequestCount $emu
 
         # Two batches in a new process: one unpaced (no turn reads the state) and one with a plan (every turn does).
         $script = @"
@@ -72,7 +64,7 @@ foreach (`$plan in @{}, @{ RequestsPerMinute = 600 }) {
     catch { "stopped=`$(`$_.FullyQualifiedErrorId) message=`$(`$_.Exception.Message)" }
 }
 "@
-        $child = Start-PwshProcess -Script $script -Environment @{ CALSTUDIO_API_KEY = $k }
+        $child = Start-PwshProcess -Script $script -Environment @{ CALSTUDIO_API_KEY = $emu.Key }
         $output = $child.StandardOutput.ReadToEnd()
         $child.WaitForExit()
         $stopped = @($output -split "`n" | Where-Object { $_ -match '^stopped=' })
@@ -83,22 +75,21 @@ foreach (`$plan in @{}, @{ RequestsPerMinute = 600 }) {
             $line | Should -Match 'The quota resets at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d'
             $line | Should -Match 'nothing was sent'
         }
-        Write-Host "spent day: the first run sent $sentByFirst, the second process $((Get-Requests $emu) - $sentByFirst)"
-        (Get-Requests $emu) | Should -Be $sentByFirst -Because 'the second process sent no request'
+        Write-Host "spent day: the first run sent $sentByFirst, the second process $((Get-CalStudioEmulatorRequestCount $emu) - $sentByFirst)"
+        (Get-CalStudioEmulatorRequestCount $emu) | Should -Be $sentByFirst -Because 'the second process sent no request'
     }
 }
 
 Describe 'A spent day ends when its reset passes' {
     BeforeAll {
-        $script:k = New-TestKey
         # Emulated days of 8 s: the refusal's Retry-After says when the next one starts. 20 rows against 3 a day stop
         # at a cap even if a loaded machine lets the first day end during the run.
-        $script:emu = Start-CalStudioEmulator -Key $k -ArgumentList '--daily', '3', '--day-ms', '8000'
+        $script:emu = Start-CalStudioEmulator -Key (New-CalStudioTestKey) -ArgumentList '--daily', '3', '--day-ms', '8000'
     }
     AfterAll { $script:emu | Stop-CalStudioEmulator }
 
     It 'sends again once the reset has passed' {
-        Connect-Test $emu $k
+        Connect-Test $emu
         { 1..20 | ForEach-Object { "day one $_" } | Invoke-CalStudioPrompt -ThrottleLimit 1 } | Should -Throw -ErrorId (& $Fq 'DailyQuotaExhausted')
         $until = (Get-CalStudioConnection).DailyQuotaSpentUntil
         $until | Should -Not -BeNullOrEmpty
@@ -113,7 +104,7 @@ Describe 'An outage stops the batch' {
     It 'stops 300 rows against a port that refuses connections with one ApiUnreachable' {
         $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
         $listener.Start(); $port = $listener.LocalEndpoint.Port; $listener.Stop() # nobody listens there
-        Connect-CalStudio -ApiKey (ConvertTo-SecureString (New-TestKey) -AsPlainText -Force) -BaseUri "http://127.0.0.1:$port" -AppName stops -MaxRetries 1 -RetryDelaySec 0.05
+        Connect-CalStudio -ApiKey (ConvertTo-SecureString (New-CalStudioTestKey) -AsPlainText -Force) -BaseUri "http://127.0.0.1:$port" -AppName stops -MaxRetries 1 -RetryDelaySec 0.05
         $journal = Join-Path $TestDrive 'refused.jsonl'
         $rows = 1..300 | ForEach-Object { [pscustomobject]@{ Id = "O$_"; Prompt = "outage prompt $_" } }
         $caught = $null
@@ -136,10 +127,9 @@ Describe 'An outage stops the batch' {
     }
 
     It 'stops a batch against an API that answers only 5xx the same way' {
-        $k = New-TestKey
-        $emu = Start-CalStudioEmulator -Key $k -ArgumentList '--fault-500', '1'
+        $emu = Start-CalStudioEmulator -Key (New-CalStudioTestKey) -ArgumentList '--fault-500', '1'
         try {
-            Connect-Test $emu $k @{ MaxRetries = 1; RetryDelaySec = 0.05 }
+            Connect-Test $emu @{ MaxRetries = 1; RetryDelaySec = 0.05 }
             $journal = Join-Path $TestDrive 'fivexx.jsonl'
             $rows = 1..300 | ForEach-Object { [pscustomobject]@{ Id = "F$_"; Prompt = "server error prompt $_" } }
             $caught = $null
@@ -152,7 +142,7 @@ Describe 'An outage stops the batch' {
             $failed.Count | Should -BeLessOrEqual (8 + 16)
             (Get-JournalEntries $journal).Count | Should -Be $failed.Count
             $caught.Exception.Message | Should -Match "$($failed.Count) rows done \(0 answered, $($failed.Count) failed\), $(300 - $failed.Count) rows not sent"
-            Write-Host "5xx outage: $(Get-Requests $emu) requests, $($failed.Count) row errors, $((Get-JournalEntries $journal).Count) journal entries" 
+            Write-Host "5xx outage: $(Get-CalStudioEmulatorRequestCount $emu) requests, $($failed.Count) row errors, $((Get-JournalEntries $journal).Count) journal entries" 
         }
         finally { $emu | Stop-CalStudioEmulator }
     }
@@ -160,9 +150,8 @@ Describe 'An outage stops the batch' {
 
 Describe 'A template is checked once' {
     BeforeAll {
-        $script:k = New-TestKey
-        $script:emu = Start-CalStudioEmulator -Key $k
-        Connect-Test $emu $k
+        $script:emu = Start-CalStudioEmulator -Key (New-CalStudioTestKey)
+        Connect-Test $emu
     }
     AfterAll { $script:emu | Stop-CalStudioEmulator }
 
@@ -175,7 +164,7 @@ Describe 'A template is checked once' {
         $caught.Exception.Message | Should -Match 'Its columns: Id, Subject, Body\.'
         $caught.Exception.Message | Should -Match ([regex]::Escape('{{ and }}'))
         @($rowErrors | Where-Object { $_.FullyQualifiedErrorId -like 'InvalidPrompt*' }).Count | Should -Be 0
-        (Get-Requests $emu) | Should -Be 0
+        (Get-CalStudioEmulatorRequestCount $emu) | Should -Be 0
     }
 
     It 'keeps a column missing from a later row only as that row''s InvalidPrompt' {

@@ -55,6 +55,33 @@ function Get-CalStudioEmulatorRequests {
     Invoke-RestMethod -Uri "$($Emulator.Uri.AbsoluteUri.TrimEnd('/'))/_emulator/requests?last=$Last" -NoProxy
 }
 
+# Its own key for each emulator a test starts, so the shared budget state of one test never paces another.
+function New-CalStudioTestKey { "cs_test_$([guid]::NewGuid().ToString('N'))" }
+
+# Connect-CalStudio to this emulator with its key; other Connect-CalStudio parameters (AppName, limits) pass through.
+function Connect-CalStudioEmulator {
+    [CmdletBinding()]
+    param([Parameter(Mandatory)] $Emulator, [hashtable] $Parameters = @{})
+    Connect-CalStudio -ApiKey (ConvertTo-SecureString $Emulator.Key -AsPlainText -Force) -BaseUri $Emulator.Uri @Parameters
+}
+
+function Get-CalStudioEmulatorRequestCount {
+    [CmdletBinding()]
+    param([Parameter(Mandatory)] $Emulator)
+    (Get-CalStudioEmulatorStats $Emulator -NoPrompts).requests
+}
+
+# Waits (not asserts) until the emulator has this many requests in flight: the client is then past its checks.
+function Wait-CalStudioEmulatorInFlight {
+    [CmdletBinding()]
+    param([Parameter(Mandatory)] $Emulator, [Parameter(Mandatory)] [int] $Count, [int] $TimeoutSec = 90)
+    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSec)
+    while ((Get-CalStudioEmulatorStats $Emulator -NoPrompts).inFlight -lt $Count) {
+        if ([DateTime]::UtcNow -gt $deadline) { throw "The emulator never had $Count requests in flight." }
+        Start-Sleep -Milliseconds 100
+    }
+}
+
 function Reset-CalStudioEmulator {
     [CmdletBinding()]
     param([Parameter(Mandatory)] $Emulator, [switch] $DayOnly)
@@ -62,19 +89,30 @@ function Reset-CalStudioEmulator {
     $null = Invoke-RestMethod -Method Post -Uri "$($Emulator.Uri.AbsoluteUri.TrimEnd('/'))/_emulator/$path" -NoProxy
 }
 
-Export-ModuleMember -Function Start-CalStudioEmulator, Stop-CalStudioEmulator, Get-CalStudioEmulatorStats, Get-CalStudioEmulatorRequests, Reset-CalStudioEmulator
+Export-ModuleMember -Function Start-CalStudioEmulator, Stop-CalStudioEmulator, Get-CalStudioEmulatorStats, Get-CalStudioEmulatorRequests,
+    Reset-CalStudioEmulator, New-CalStudioTestKey, Connect-CalStudioEmulator, Get-CalStudioEmulatorRequestCount, Wait-CalStudioEmulatorInFlight
 
 function Start-PwshProcess {
     <#
     .SYNOPSIS
     Runs a script in a separate pwsh process (as a second scheduled task would), returning the Process with its output redirected.
+    .DESCRIPTION
+    -Script runs a command string (pwsh -Command); -File runs a script file with -ArgumentList (pwsh -File, as Task
+    Scheduler and cron do). The process is pwsh itself (dotnet running pwsh.dll under `dotnet pwsh`), so a signal sent
+    to it reaches PowerShell.
     #>
-    [CmdletBinding()]
-    param([Parameter(Mandatory)][string] $Script, [hashtable] $Environment = @{})
+    [CmdletBinding(DefaultParameterSetName = 'Script')]
+    param(
+        [Parameter(Mandatory, ParameterSetName = 'Script')][string] $Script,
+        [Parameter(Mandatory, ParameterSetName = 'File')][string] $File,
+        [Parameter(ParameterSetName = 'File')][string[]] $ArgumentList = @(),
+        [hashtable] $Environment = @{}
+    )
     $self = (Get-Process -Id $PID).Path
     $psi = [System.Diagnostics.ProcessStartInfo]::new($self)
     if ($self -match 'dotnet(\.exe)?$') { $psi.ArgumentList.Add((Join-Path $PSHOME 'pwsh.dll')) }
-    foreach ($a in '-NoProfile', '-NonInteractive', '-Command', $Script) { $psi.ArgumentList.Add($a) }
+    $run = if ($PSCmdlet.ParameterSetName -eq 'File') { @('-File', $File) + $ArgumentList } else { '-Command', $Script }
+    foreach ($a in @('-NoProfile', '-NonInteractive') + $run) { $psi.ArgumentList.Add([string]$a) }
     foreach ($k in $Environment.Keys) { $psi.Environment[$k] = [string]$Environment[$k] }
     $psi.RedirectStandardOutput = $true
     $psi.RedirectStandardError = $true
