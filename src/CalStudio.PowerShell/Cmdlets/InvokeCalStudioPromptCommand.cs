@@ -36,7 +36,13 @@ namespace CalStudio.Commands
         private IAnswerStage _answers;
         private readonly AnswerColumns _answerColumns;
 
-        public InvokeCalStudioPromptCommand() { _answerColumns = new AnswerColumns(DefineAnswerType); }
+        private readonly Func<string, bool> _outputHas; // made once: a method group is a new delegate per row
+
+        public InvokeCalStudioPromptCommand()
+        {
+            _answerColumns = new AnswerColumns(DefineAnswerType);
+            _outputHas = _output.Has;
+        }
 
         [Parameter(Position = 0, ValueFromPipelineByPropertyName = true), Alias("Question", "Text", "Input"), AllowNull, AllowEmptyString, PromptArgument]
         public string Prompt { get; set; }
@@ -153,7 +159,7 @@ namespace CalStudio.Commands
         void IBatchHost.WriteAnswer(Response response, RowInput row)
         {
             var output = _output.Build(response, row);
-            _answerColumns.Add(output, response, _output.Has);
+            _answerColumns.Add(output, response, _outputHas);
             WriteObject(output);
             string renamed = _output.TakeRenameWarning();
             if (renamed != null) WriteWarning(renamed);
