@@ -170,10 +170,12 @@ namespace CalStudio.Commands
         /// <summary>A session type whose default display set is the answer's columns, so Format-Table shows them (once per answer shape).</summary>
         private bool DefineAnswerType(string typeName, string[] columns)
         {
+            if (_session.AnswerTypes.Contains(typeName)) return true; // an earlier batch of this session registered it
             try
             {
                 InvokeCommand.InvokeScript("param($n, $c) Update-TypeData -TypeName $n -DefaultDisplayPropertySet $c -Force", false,
                     System.Management.Automation.Runspaces.PipelineResultTypes.None, null, typeName, columns);
+                _session.AnswerTypes.Add(typeName);
                 return true;
             }
             catch (RuntimeException) { return false; } // a restricted session: each object carries its own display set
