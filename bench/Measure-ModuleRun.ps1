@@ -15,6 +15,13 @@ param(
     [double] $RetryDelaySec = -1,
     [string] $Prefix = 'mod-',
     [int] $WarmUp = 0,
+    # The warm-up in this many batches per format (alternating formats): code that runs once per batch (binding, a
+    # schema, a type registration) is promoted by tiered JIT only after about 30 calls, so one long warm-up batch
+    # leaves that JIT work to fall into the measured runs.
+    [int] $WarmUpBatches = 1,
+    # Before each measured run (after its GC), wait until the JIT has been idle for this long (at most 10 s), so
+    # tier-1 compiles queued by the script between runs finish outside the run instead of being charged to it.
+    [int] $SettleMs = 0,
     # Where the warm-up prompts go (e.g. a zero-latency emulator, so tiering settles in seconds); default: -Uri.
     [uri] $WarmUpUri,
     [int] $TimeoutSec = 0,
@@ -47,6 +54,14 @@ function Get-Invoke([string] $format) {
 
 function Get-Cpu { (Get-Process -Id $PID).TotalProcessorTime }
 
+function Wait-JitIdle([int] $idleMs) {
+    $limit = [System.Diagnostics.Stopwatch]::StartNew()
+    do {
+        $before = [System.Runtime.JitInfo]::GetCompilationTime($false)
+        Start-Sleep -Milliseconds $idleMs
+    } while (([System.Runtime.JitInfo]::GetCompilationTime($false) - $before).TotalMilliseconds -gt 1 -and $limit.ElapsedMilliseconds -lt 10000)
+}
+
 $warmCpuMs = 0
 $warmSeconds = 0
 if ($WarmUp -gt 0) {
@@ -54,10 +69,14 @@ if ($WarmUp -gt 0) {
     Connect-CalStudio @connect -BaseUri $(if ($WarmUpUri) { $WarmUpUri } else { $Uri })
     $c0 = Get-Cpu
     $warmClock = [System.Diagnostics.Stopwatch]::StartNew()
-    foreach ($format in $formats) {
-        $call = Get-Invoke $format
-        $null = 1..([int]($WarmUp / $formats.Count)) | ForEach-Object { if ($AsRows) { [pscustomobject]@{ TicketId = "W-$_"; Owner = 'ana'; Prompt = "warm-$_" } } else { "warm-$_" } } |
-            Invoke-CalStudioPrompt @call -ErrorAction SilentlyContinue
+    $perBatch = [Math]::Max(1, [int]($WarmUp / $formats.Count / $WarmUpBatches))
+    foreach ($batch in 1..$WarmUpBatches) {
+        foreach ($format in $formats) {
+            $call = Get-Invoke $format
+            # Piped on as the measured runs are (Measure-Object), so that path is warm too.
+            $null = 1..$perBatch | ForEach-Object { if ($AsRows) { [pscustomobject]@{ TicketId = "W-$batch-$_"; Owner = 'ana'; Prompt = "warm-$batch-$_" } } else { "warm-$batch-$_" } } |
+                Invoke-CalStudioPrompt @call -ErrorAction SilentlyContinue | Measure-Object
+        }
     }
     $warmSeconds = $warmClock.Elapsed.TotalSeconds
     $warmCpuMs = ((Get-Cpu) - $c0).TotalMilliseconds
@@ -72,6 +91,8 @@ foreach ($rep in 1..$Repeat) {
         $inputs = if ($AsRows) { $n = 0; foreach ($p in $prompts) { [pscustomobject]@{ TicketId = 'T-' + ++$n; Owner = 'ana'; Prompt = $p } } } else { $prompts }
         $errs = $null
         [GC]::Collect()
+        if ($SettleMs -gt 0) { Wait-JitIdle $SettleMs }
+        $jit0 = [System.Runtime.JitInfo]::GetCompilationTime($false)
         $cpu0 = Get-Cpu
         $startedUnixMs = [DateTimeOffset]::UtcNow.ToUnixTimeMilliseconds()
         $clock = [System.Diagnostics.Stopwatch]::StartNew()
@@ -83,6 +104,8 @@ foreach ($rep in 1..$Repeat) {
         }
         $clock.Stop()
         $cpu1 = Get-Cpu
+        # Time the JIT compiler spent in the run (all threads, wall clock): near 0 once tiering has settled.
+        $jitMs = ([System.Runtime.JitInfo]::GetCompilationTime($false) - $jit0).TotalMilliseconds
         $wall = $clock.Elapsed
 
         $idleCpuMs = $null
@@ -101,6 +124,7 @@ foreach ($rep in 1..$Repeat) {
             StartedUnixMs = $startedUnixMs
             EndedUnixMs   = $startedUnixMs + [long]$wall.TotalMilliseconds
             CpuMs     = ($cpu1 - $cpu0).TotalMilliseconds
+            JitMs     = $jitMs
             IdleCpuMs = $idleCpuMs
             WarmCpuMs = $warmCpuMs
             WarmSeconds = $warmSeconds

@@ -135,6 +135,26 @@ namespace CalStudio.Tests
         }
 
         [Fact]
+        public void A_minimum_length_is_counted_in_characters_even_when_the_UTF16_units_are_enough()
+        {
+            const string schema = "{\"properties\":{\"s\":{\"type\":\"string\",\"minLength\":2,\"maxLength\":1}}}";
+            Assert.Equal(new[] { "s: is 1 characters long, shorter than the minimum 2" }, Errors("{\"s\":\"\\ud83d\\ude00\"}", schema));
+            Assert.Equal(new[] { "s: is 2 characters long, longer than the maximum 1" }, Errors("{\"s\":\"ab\"}", schema));
+        }
+
+        [Fact]
+        public void Known_names_read_as_the_same_strings_and_change_no_verdict()
+        {
+            var names = new[] { "category", "a\"b", "a\nb", "" };
+            foreach (string json in new[] { "{\"category\":1,\"c\\u0061tegory\":2,\"categoryX\":3,\"\":4,\"category\":5}", "{\"a\\\"b\":1,\"a\\nb\":2}", "{\"cat\":1}" })
+                Assert.Equal(CompactJson.Write(CalStudio.Client.Json.Parse(json)), CompactJson.Write(CalStudio.Client.Json.Parse(json, names)));
+            var parsed = (Dictionary<string, object>)CalStudio.Client.Json.Parse("{\"category\":1}", names);
+            Assert.Same(names[0], parsed.Keys.Single());
+            // A name the schema spells with a control character is still refused raw in an answer, as without names.
+            Assert.Throws<FormatException>(() => CalStudio.Client.Json.Parse("{\"a\nb\":1}", names));
+        }
+
+        [Fact]
         public void AdditionalProperties_false_refuses_extra_properties()
         {
             const string schema = "{\"type\":\"object\",\"properties\":{\"a\":{}},\"additionalProperties\":false}";

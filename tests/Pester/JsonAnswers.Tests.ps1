@@ -56,6 +56,11 @@ Describe 'Finding the JSON in each form' {
         $back.TicketId | Should -Be 'T-9'
         $back.Category | Should -Be 'Access'
         $back.Priority | Should -Be ([string]$out.Priority)
+        # The session history holds the response alone, as documented: not the output's input or answer columns.
+        $kept = Get-CalStudioResponse -Last 1
+        $kept.Key | Should -Be 'T-9'
+        @($kept.PSObject.Properties | Where-Object MemberType -EQ NoteProperty).Count | Should -Be 0
+        $kept.PSObject.TypeNames | Should -Not -Contain $out.PSObject.TypeNames[0]
     }
 }
 

@@ -49,8 +49,9 @@ namespace CalStudio.Answers
             shown.Clear();
             _rowAdded.Clear();
             shown.Add(response.Key != null ? "Key" : "RowNumber");
-            foreach (var field in fields)
+            for (int i = 0; i < fields.Count; i++)
             {
+                var field = fields[i];
                 string name = CachedColumnName(field.Key);
                 if (Taken(name, taken))
                 {
@@ -60,7 +61,7 @@ namespace CalStudio.Answers
                 }
                 _rowAdded.Add(name);
                 // Checked above, so PowerShell need not look the name up among the adapted members again.
-                output.Properties.Add(new PSNoteProperty(name, Cell(field.Value)), true);
+                output.Properties.Add(new PSNoteProperty(name, Cell(field.Value)), true); // a cell already (the stage made it) stays as it is
                 shown.Add(name);
             }
             shown.Add(nameof(Response.AnswerFrom));

@@ -52,9 +52,9 @@ namespace CalStudio.Answers
     /// <summary>The object found in an answer: its top-level properties in the answer's order, and where it was.</summary>
     internal sealed class JsonAnswer
     {
-        public JsonAnswer(IReadOnlyCollection<KeyValuePair<string, object>> fields, AnswerSource source) { Fields = fields; Source = source; }
+        public JsonAnswer(IReadOnlyList<KeyValuePair<string, object>> fields, AnswerSource source) { Fields = fields; Source = source; }
 
-        public IReadOnlyCollection<KeyValuePair<string, object>> Fields { get; }
+        public IReadOnlyList<KeyValuePair<string, object>> Fields { get; }
         public AnswerSource Source { get; }
 
         public void ApplyTo(Response response)

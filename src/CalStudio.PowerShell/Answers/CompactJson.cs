@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Text;
@@ -11,11 +12,20 @@ namespace CalStudio.Answers
     /// </summary>
     internal static class CompactJson
     {
+        // One buffer per thread: an array answer's cell ("tags") is written per row, and a growing new builder
+        // cost three arrays a time. Taken while in use, so a nested call (there is none today) would get its own.
+        [ThreadStatic] private static StringBuilder t_buffer;
+        private const int MaxKeptCapacity = 1024; // a huge answer's buffer is not kept
+
         public static string Write(object value)
         {
-            var sb = new StringBuilder();
+            var sb = t_buffer ?? new StringBuilder(64);
+            t_buffer = null;
+            sb.Clear();
             Append(sb, value);
-            return sb.ToString();
+            string text = sb.ToString();
+            if (sb.Capacity <= MaxKeptCapacity) t_buffer = sb;
+            return text;
         }
 
         private static void Append(StringBuilder sb, object value)

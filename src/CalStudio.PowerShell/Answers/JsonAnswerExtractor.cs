@@ -42,17 +42,21 @@ namespace CalStudio.Answers
         // Enough for any answer an app gives; a hostile 8 MB message of braces must not cost quadratic time.
         private const int MaxProseCandidates = 16;
 
-        public static Extraction Extract(string message)
+        public static Extraction Extract(string message) => Extract(message, null);
+
+        /// <param name="message">The app's answer.</param>
+        /// <param name="knownNames">The schema's property names: a key spelt as one of them is that string, not a copy.</param>
+        public static Extraction Extract(string message, IReadOnlyList<string> knownNames)
         {
             if (string.IsNullOrWhiteSpace(message)) return Extraction.Failed("the answer is empty");
             string firstError = null;
 
-            var whole = TryObject(message.Trim(), "the answer", ref firstError);
+            var whole = TryObject(message.Trim(), knownNames, "the answer", ref firstError);
             if (whole != null) return Extraction.Of(whole, AnswerSource.Whole);
 
             foreach (string block in FencedBlocks(message))
             {
-                var fenced = TryObject(block, "the fenced block", ref firstError);
+                var fenced = TryObject(block, knownNames, "the fenced block", ref firstError);
                 if (fenced != null) return Extraction.Of(fenced, AnswerSource.Fenced);
             }
 
@@ -61,7 +65,7 @@ namespace CalStudio.Answers
             while (candidates < MaxProseCandidates && TryFindBalanced(message, searchFrom, out int start, out int end))
             {
                 candidates++;
-                var inProse = TryObject(message.Substring(start, end - start), "the object in the text", ref proseError);
+                var inProse = TryObject(message.Substring(start, end - start), knownNames, "the object in the text", ref proseError);
                 if (inProse != null) return Extraction.Of(inProse, AnswerSource.Prose);
                 searchFrom = start + 1;
             }
@@ -72,11 +76,11 @@ namespace CalStudio.Answers
             message.IndexOf('{') < 0 ? "the answer holds no JSON object" : "the answer holds no complete JSON object";
 
         /// <summary>The object, or null with the first reason recorded (a JSON syntax error beats "not an object").</summary>
-        private static Dictionary<string, object> TryObject(string text, string what, ref string error)
+        private static Dictionary<string, object> TryObject(string text, IReadOnlyList<string> knownNames, string what, ref string error)
         {
             try
             {
-                object value = Json.Parse(text);
+                object value = Json.Parse(text, knownNames);
                 if (value is Dictionary<string, object> o) return o;
                 if (error == null) error = what + " is JSON but not an object";
             }

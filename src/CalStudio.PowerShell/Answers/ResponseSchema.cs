@@ -42,6 +42,8 @@ namespace CalStudio.Answers
         public Regex Pattern { get; private set; }
         public ResponseSchema Items { get; private set; }
         public bool AdditionalProperties { get; private set; } = true;
+        /// <summary>The names in <see cref="Properties"/>, for the reader to reuse (<see cref="Json.Parse(string, IReadOnlyList{string})"/>).</summary>
+        public IReadOnlyList<string> PropertyNames { get; private set; } = new string[0];
 
         /// <summary>A short hash of the schema's text, so a journal knows which schema judged an answer.</summary>
         public string Id { get; private set; }
@@ -76,6 +78,7 @@ namespace CalStudio.Answers
                     case "properties":
                         if (!(v is Dictionary<string, object> props)) throw Bad(path, "'properties' must be an object");
                         s.Properties = props.Select(p => new KeyValuePair<string, ResponseSchema>(p.Key, Read(p.Value, Child(path, p.Key)))).ToList();
+                        s.PropertyNames = props.Keys.ToArray();
                         break;
                     case "required":
                         if (!(v is List<object> req) || req.Any(r => !(r is string))) throw Bad(path, "'required' must be an array of names");

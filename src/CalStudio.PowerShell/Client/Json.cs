@@ -28,10 +28,16 @@ namespace CalStudio.Client
         private const int MaxDepth = 64;
 
         /// <summary>Parses a whole document; throws FormatException on anything that is not exactly one JSON value.</summary>
-        public static object Parse(string text)
+        public static object Parse(string text) => Parse(text, null);
+
+        /// <summary>
+        /// As <see cref="Parse(string)"/>; a property name equal to one of <paramref name="knownNames"/> (unescaped) is
+        /// that very string, not a new one: an answer's keys are mostly its schema's, and rows keep them.
+        /// </summary>
+        public static object Parse(string text, IReadOnlyList<string> knownNames)
         {
             if (text == null) throw new FormatException("No JSON text.");
-            var reader = new Reader(text);
+            var reader = new Reader(text, knownNames);
             reader.SkipWhitespace();
             object value = reader.ReadValue(0);
             reader.SkipWhitespace();
@@ -63,9 +69,10 @@ namespace CalStudio.Client
         private sealed class Reader
         {
             private readonly string _s;
+            private readonly IReadOnlyList<string> _names;
             private int _i;
 
-            public Reader(string s) { _s = s; }
+            public Reader(string s, IReadOnlyList<string> names) { _s = s; _names = names; }
             public bool AtEnd => _i >= _s.Length;
 
             public FormatException Error(string what) =>
@@ -91,7 +98,8 @@ namespace CalStudio.Client
 
             private Dictionary<string, object> ReadObject(int depth)
             {
-                var result = new Dictionary<string, object>(StringComparer.Ordinal);
+                // Sized for the known names at the top (an answer's object), so it is not grown twice on the way.
+                var result = new Dictionary<string, object>(depth == 0 && _names != null ? _names.Count : 0, StringComparer.Ordinal);
                 _i++; // {
                 SkipWhitespace();
                 if (!AtEnd && _s[_i] == '}') { _i++; return result; }
@@ -99,7 +107,8 @@ namespace CalStudio.Client
                 {
                     SkipWhitespace();
                     if (AtEnd || _s[_i] != '"') throw Error("Expected a property name");
-                    if (!JsonLexer.TryReadString(_s, ref _i, out string name, out JsonLexError error)) throw Error(error);
+                    string name = depth == 0 ? KnownName() : null;
+                    if (name == null && !JsonLexer.TryReadString(_s, ref _i, out name, out JsonLexError error)) throw Error(error);
                     SkipWhitespace();
                     if (AtEnd || _s[_i] != ':') throw Error("Expected ':'");
                     _i++;
@@ -111,6 +120,30 @@ namespace CalStudio.Client
                     if (_s[_i] == '}') { _i++; return result; }
                     throw Error("Expected ',' or '}'");
                 }
+            }
+
+            /// <summary>At a name's opening quote: a known name spelt without escapes is taken as that string (and read past); else null.</summary>
+            private string KnownName()
+            {
+                if (_names == null) return null;
+                for (int k = 0; k < _names.Count; k++)
+                {
+                    string name = _names[k];
+                    int end = _i + 1 + name.Length;
+                    if (end < _s.Length && _s[end] == '"' && string.CompareOrdinal(_s, _i + 1, name, 0, name.Length) == 0 && IsPlain(name))
+                    {
+                        _i = end + 1;
+                        return name;
+                    }
+                }
+                return null;
+            }
+
+            // A name with a quote, backslash or control character is spelt otherwise in JSON: it is read the long way.
+            private static bool IsPlain(string name)
+            {
+                foreach (char c in name) if (c < 0x20 || c == '"' || c == '\\') return false;
+                return true;
             }
 
             private List<object> ReadArray(int depth)

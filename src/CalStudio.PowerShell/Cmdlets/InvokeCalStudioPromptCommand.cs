@@ -36,7 +36,13 @@ namespace CalStudio.Commands
         private IAnswerStage _answers;
         private readonly AnswerColumns _answerColumns;
 
-        public InvokeCalStudioPromptCommand() { _answerColumns = new AnswerColumns(DefineAnswerType); }
+        private readonly Func<string, bool> _outputHas; // made once: a method group is a new delegate per row
+
+        public InvokeCalStudioPromptCommand()
+        {
+            _answerColumns = new AnswerColumns(DefineAnswerType);
+            _outputHas = _output.Has;
+        }
 
         [Parameter(Position = 0, ValueFromPipelineByPropertyName = true), Alias("Question", "Text", "Input"), AllowNull, AllowEmptyString, PromptArgument]
         public string Prompt { get; set; }
@@ -153,7 +159,7 @@ namespace CalStudio.Commands
         void IBatchHost.WriteAnswer(Response response, RowInput row)
         {
             var output = _output.Build(response, row);
-            _answerColumns.Add(output, response, _output.Has);
+            _answerColumns.Add(output, response, _outputHas);
             WriteObject(output);
             string renamed = _output.TakeRenameWarning();
             if (renamed != null) WriteWarning(renamed);
@@ -164,10 +170,12 @@ namespace CalStudio.Commands
         /// <summary>A session type whose default display set is the answer's columns, so Format-Table shows them (once per answer shape).</summary>
         private bool DefineAnswerType(string typeName, string[] columns)
         {
+            if (_session.AnswerTypes.Contains(typeName)) return true; // an earlier batch of this session registered it
             try
             {
                 InvokeCommand.InvokeScript("param($n, $c) Update-TypeData -TypeName $n -DefaultDisplayPropertySet $c -Force", false,
                     System.Management.Automation.Runspaces.PipelineResultTypes.None, null, typeName, columns);
+                _session.AnswerTypes.Add(typeName);
                 return true;
             }
             catch (RuntimeException) { return false; } // a restricted session: each object carries its own display set

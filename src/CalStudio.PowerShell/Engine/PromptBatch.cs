@@ -277,7 +277,7 @@ namespace CalStudio.Engine
                 if (!result.Response.FromJournal) Counters.Reasks += result.Response.Reasks;
             }
             if (result.Response.FromJournal) Counters.FromJournal++;
-            else _session.History.Add(result.Response);
+            else _session.History.Add(ForHistory(result.Response));
             if (result.Response.Success)
             {
                 Counters.Succeeded++;
@@ -289,6 +289,18 @@ namespace CalStudio.Engine
                 _host.WriteRowError(result.Response, outcome, result.Row);
             }
             Tick();
+        }
+
+        /// <summary>
+        /// A copy without the answer's cells: PowerShell keys an emitted object's note properties and type names by its
+        /// base object, so a history holding that very Response kept each output's columns alive for -HistorySize rows
+        /// (and showed them again in Get-CalStudioResponse, whose objects hold no input columns).
+        /// </summary>
+        private static Response ForHistory(Response response)
+        {
+            var kept = response.Clone();
+            kept.AnswerFields = null;
+            return kept;
         }
 
         /// <summary>The whole batch ends here: requests in flight first get their stop's wait, so answers already paid for are journaled.</summary>

@@ -44,7 +44,7 @@ namespace CalStudio
         public int Reasks { get; set; }
 
         /// <summary>The JSON answer's top-level properties, which become the output object's columns; null for text.</summary>
-        internal System.Collections.Generic.IReadOnlyCollection<System.Collections.Generic.KeyValuePair<string, object>> AnswerFields { get; set; }
+        internal System.Collections.Generic.IReadOnlyList<System.Collections.Generic.KeyValuePair<string, object>> AnswerFields { get; set; }
 
         /// <summary>The id of the schema that judged this answer (kept in the journal), so a resume knows whether it still holds.</summary>
         internal string AnswerSchema { get; set; }

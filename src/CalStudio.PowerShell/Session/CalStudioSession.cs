@@ -35,6 +35,8 @@ namespace CalStudio.Session
         public AdaptiveInFlightGate LastInFlight { get; set; }
         public RequestPacer Pacer { get; }
         public ResponseHistory History { get; }
+        /// <summary>Answer-shape types this session registered (Update-TypeData): once per session, not once per batch.</summary>
+        public AnswerTypeRegistry AnswerTypes { get; } = new AnswerTypeRegistry();
         public DateTimeOffset ConnectedAt { get; }
 
         public Connection ToConnection()
