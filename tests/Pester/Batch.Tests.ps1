@@ -160,7 +160,7 @@ Describe 'A fault mix cancelled half-way and resumed from its journal' {
     }
     AfterAll { $script:emu | Stop-CalStudioEmulator }
 
-    It 'answers every prompt successfully at most once across the two runs, and the rerun completes the rest' {
+    It 'never pays twice for an answer the first run kept, and the rerun completes the rest' {
         $journal = Join-Path $TestDrive 'soak.jsonl'
         $ps = [powershell]::Create()
         $null = $ps.AddScript({
@@ -179,6 +179,8 @@ Describe 'A fault mix cancelled half-way and resumed from its journal' {
         $ps.Dispose()
         $firstOut.Count | Should -BeGreaterOrEqual 100
         $firstOut.Count | Should -BeLessThan 600
+        $kept = @(Get-CalStudioResponse -JournalPath $journal | Where-Object Success | ForEach-Object Prompt)
+        $kept.Count | Should -BeGreaterOrEqual $firstOut.Count
 
         Connect-CalStudio -ApiKey (ConvertTo-SecureString $emu.Key -AsPlainText -Force) -BaseUri $emu.Uri -AppName soak -TimeoutSec 2 -RetryDelaySec 0.05
         $rows = 1..600 | ForEach-Object { [pscustomobject]@{ Id = $_; Prompt = "resume soak $_" } }
@@ -189,7 +191,12 @@ Describe 'A fault mix cancelled half-way and resumed from its journal' {
         @($second | Where-Object FromJournal).Count | Should -BeGreaterOrEqual $firstOut.Count
         $stats = Get-CalStudioEmulatorStats $emu
         $succeeded = @($stats.prompts.PSObject.Properties | Where-Object { $_.Value.succeeded -ge 1 })
-        @($succeeded | Where-Object { $_.Value.succeeded -gt 1 }).Name | Should -BeNullOrEmpty
+        # Ctrl+C gives the requests on the wire a grace (800 ms), then abandons them: one the server answered as the grace
+        # ran out (a hung request keeps it running; a loaded machine reads answers late) was never kept, so the rerun
+        # asks again. That is what Ctrl+C costs, at most the 16 in flight. An answer the first run kept is never paid again.
+        $twice = @($succeeded | Where-Object { $_.Value.succeeded -gt 1 } | ForEach-Object Name)
+        @($twice | Where-Object { $_ -in $kept }) | Should -BeNullOrEmpty
+        $twice.Count | Should -BeLessOrEqual 16
         $succeeded.Count | Should -Be @($second | Where-Object Success).Count
     }
 }
