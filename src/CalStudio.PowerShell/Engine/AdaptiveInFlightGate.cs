@@ -61,7 +61,7 @@ namespace CalStudio.Engine
         private readonly Func<TimeSpan> _clock;
         private readonly TimeSpan? _refreshEvery;
         private readonly FollowUpFirstQueue<Waiter> _waiters = new FollowUpFirstQueue<Waiter>();
-        private TaskCompletionSource<bool> _idle = NewIdle(completed: true);
+        private TaskCompletionSource<bool> _idle = IdleSignal.New(completed: true);
 
         private int _inFlight;
         private int _level;
@@ -309,7 +309,7 @@ namespace CalStudio.Engine
             if (_inFlight++ == 0)
             {
                 _busySince = now;
-                _idle = NewIdle(completed: false);
+                _idle = IdleSignal.New(completed: false);
             }
         }
 
@@ -349,14 +349,6 @@ namespace CalStudio.Engine
             if (_refreshEvery == null || _refreshScheduled) return;
             _refreshScheduled = true;
             Task.Delay(_refreshEvery.Value).ContinueWith(_ => Refresh(), TaskScheduler.Default);
-        }
-
-        private static TaskCompletionSource<bool> NewIdle(bool completed)
-        {
-            // Continuations run elsewhere: whoever releases the last slot must not run the stopper's code inline.
-            var tcs = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-            if (completed) tcs.SetResult(true);
-            return tcs;
         }
     }
 }

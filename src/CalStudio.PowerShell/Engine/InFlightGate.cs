@@ -32,7 +32,7 @@ namespace CalStudio.Engine
         private readonly SemaphoreSlim _slots;
         private readonly object _gate = new object();
         private int _inFlight;
-        private TaskCompletionSource<bool> _idle = NewIdle(completed: true);
+        private TaskCompletionSource<bool> _idle = IdleSignal.New(completed: true);
 
         public FixedInFlightGate(int limit)
         {
@@ -49,7 +49,7 @@ namespace CalStudio.Engine
             await _slots.WaitAsync(cancel).ConfigureAwait(false);
             lock (_gate)
             {
-                if (_inFlight++ == 0) _idle = NewIdle(completed: false);
+                if (_inFlight++ == 0) _idle = IdleSignal.New(completed: false);
             }
         }
 
@@ -65,13 +65,5 @@ namespace CalStudio.Engine
         }
 
         public Task WhenIdleAsync() { lock (_gate) return _idle.Task; }
-
-        private static TaskCompletionSource<bool> NewIdle(bool completed)
-        {
-            // Continuations run elsewhere: whoever releases the last slot must not run the stopper's code inline.
-            var tcs = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-            if (completed) tcs.SetResult(true);
-            return tcs;
-        }
     }
 }

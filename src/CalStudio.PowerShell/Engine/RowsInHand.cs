@@ -9,6 +9,18 @@ namespace CalStudio.Engine
         Task WhenIdleAsync();
     }
 
+    internal static class IdleSignal
+    {
+        /// <summary>The task an idle signal hands out; continuations run elsewhere, so whoever ends the last piece of work
+        /// does not run the stopper's code inline.</summary>
+        public static TaskCompletionSource<bool> New(bool completed)
+        {
+            var tcs = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (completed) tcs.SetResult(true);
+            return tcs;
+        }
+    }
+
     /// <summary>
     /// Rows whose requests have started and that are not yet finished: answered and journaled, or ended unsent. A stop's
     /// grace waits for these, not only for the requests on the wire: an answer that has come back is paid for, but it is
@@ -19,13 +31,13 @@ namespace CalStudio.Engine
     {
         private readonly object _sync = new object();
         private int _count;
-        private TaskCompletionSource<bool> _idle = Idle();
+        private TaskCompletionSource<bool> _idle = IdleSignal.New(completed: true);
 
         public int Count { get { lock (_sync) return _count; } }
 
         public void Enter()
         {
-            lock (_sync) if (_count++ == 0) _idle = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            lock (_sync) if (_count++ == 0) _idle = IdleSignal.New(completed: false);
         }
 
         public void Exit()
@@ -36,12 +48,5 @@ namespace CalStudio.Engine
         }
 
         public Task WhenIdleAsync() { lock (_sync) return _idle.Task; }
-
-        private static TaskCompletionSource<bool> Idle()
-        {
-            var done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-            done.SetResult(true);
-            return done;
-        }
     }
 }
